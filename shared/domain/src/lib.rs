@@ -1,0 +1,28 @@
+//! The payment domain of the TikiVIP partner backend, free of AWS and HTTP.
+//!
+//! Everything a payment engineer needs to check is here: amounts ([`Vnd`]), ids,
+//! the transaction lifecycle ([`TransactionStatus`]), refund rules, Tiki's result
+//! codes and the answer envelope. Storage and transport crates enforce these rules;
+//! they do not define them.
+
+mod error;
+mod ids;
+mod money;
+mod payment;
+mod refund;
+mod result_code;
+mod status;
+mod transaction;
+pub mod wire;
+
+pub use error::Error;
+pub use ids::{EventId, RefundId, RequestId, TikiTransactionId, TransactionId};
+pub use money::Vnd;
+pub use payment::{PaymentOutcome, PaymentResult, Settlement};
+pub use refund::{Fingerprint, Refund, RefundReceipt, RefundRequest};
+pub use result_code::{Envelope, ResultCode};
+pub use status::TransactionStatus;
+pub use transaction::{Customer, NewTransaction, Transaction};
+
+/// Timestamps are instants with an offset, written as RFC 3339 on the wire.
+pub type Timestamp = time::OffsetDateTime;

@@ -1,0 +1,273 @@
+//! Tiki's published test vectors and every way a request is refused.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, Method, Uri};
+use tikivip_signing::{
+    ClientKey, Error, HeaderFamily, Secret, Signer, Verifier, sign, signed_part,
+};
+
+const TIMESTAMP: u64 = 1620621619569;
+const CLIENT_ID: &str = "RLCKb7Ae9kx4DXtXsCWjnDXtggFnM43W";
+const SECRET: &str = "EhjGcsUUuRSJTHiYPbW5fxzyaKEx0JuAZIKRQ4HnIfNFidB2kMg6locQbTIEz3Vf";
+const POST_SIGNATURE: &str = "8ebd092b9df2cf90e8ccbcab2ba87ee14f2abb25eb8f18b4d7286d42adcd45c2";
+const GET_PATH: &str = "/order?location=H%C3%A0%20N%E1%BB%99i&order_id=88062110977884170";
+const GET_SIGNATURE: &str = "e1e0d63f7f8296dd31b2c082e611351a6c41a3bc0309a9299832f70b693722c8";
+
+fn at(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+fn secret() -> Secret {
+    Secret::new(SECRET)
+}
+
+fn verifier(family: HeaderFamily) -> Verifier {
+    Verifier::new(
+        family,
+        vec![ClientKey {
+            client_id: CLIENT_ID.into(),
+            secret: secret(),
+        }],
+    )
+}
+
+fn signed_headers(family: HeaderFamily, ts: u64, part: &[u8]) -> HeaderMap {
+    Signer::new(family, CLIENT_ID, secret())
+        .headers(at(ts), part)
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn post_vector_from_tikis_documentation() {
+    assert_eq!(
+        sign(&secret(), TIMESTAMP, CLIENT_ID, br#"{"id":123}"#),
+        POST_SIGNATURE
+    );
+}
+
+#[test]
+fn post_vector_signs_the_base64url_payload() {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{TIMESTAMP}.{CLIENT_ID}.{{\"id\":123}}"));
+    assert_eq!(
+        encoded,
+        "MTYyMDYyMTYxOTU2OS5STENLYjdBZTlreDREWHRYc0NXam5EWHRnZ0ZuTTQzVy57ImlkIjoxMjN9"
+    );
+}
+
+#[test]
+fn get_vector_from_tikis_documentation() {
+    assert_eq!(
+        sign(&secret(), TIMESTAMP, CLIENT_ID, GET_PATH.as_bytes()),
+        GET_SIGNATURE
+    );
+    let uri: Uri = format!("https://api.tala.xyz{GET_PATH}").parse().unwrap();
+    assert_eq!(
+        signed_part(&Method::GET, &uri, b"ignored"),
+        GET_PATH.as_bytes()
+    );
+}
+
+#[test]
+fn a_post_signs_its_body_and_a_get_its_path_and_query() {
+    let uri: Uri = "/v1/transactions?tiki_transaction_id=1".parse().unwrap();
+    assert_eq!(signed_part(&Method::POST, &uri, b"{}"), b"{}");
+    assert_eq!(
+        signed_part(&Method::GET, &uri, b"{}"),
+        b"/v1/transactions?tiki_transaction_id=1"
+    );
+}
+
+#[test]
+fn verifies_both_vectors_with_their_published_headers() {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-tikivip-timestamp",
+        TIMESTAMP.to_string().parse().unwrap(),
+    );
+    headers.insert("x-tikivip-client-id", CLIENT_ID.parse().unwrap());
+    headers.insert("x-tikivip-signature", POST_SIGNATURE.parse().unwrap());
+    let v = verifier(HeaderFamily::Tikivip);
+    assert_eq!(
+        v.verify(&headers, br#"{"id":123}"#, at(TIMESTAMP)),
+        Ok(CLIENT_ID)
+    );
+    headers.insert("x-tikivip-signature", GET_SIGNATURE.parse().unwrap());
+    assert_eq!(
+        v.verify(&headers, GET_PATH.as_bytes(), at(TIMESTAMP + 1000)),
+        Ok(CLIENT_ID)
+    );
+}
+
+#[test]
+fn every_family_round_trips_with_its_own_headers() {
+    for family in [
+        HeaderFamily::Tikivip,
+        HeaderFamily::Tiniapp,
+        HeaderFamily::Partner,
+    ] {
+        let headers = signed_headers(family, TIMESTAMP, b"body");
+        assert!(headers.contains_key(family.signature_header()));
+        assert_eq!(
+            verifier(family).verify(&headers, b"body", at(TIMESTAMP)),
+            Ok(CLIENT_ID)
+        );
+    }
+}
+
+#[test]
+fn headers_of_another_family_are_missing_headers() {
+    let headers = signed_headers(HeaderFamily::Partner, TIMESTAMP, b"body");
+    assert_eq!(
+        verifier(HeaderFamily::Tikivip).verify(&headers, b"body", at(TIMESTAMP)),
+        Err(Error::MissingHeader("x-tikivip-timestamp"))
+    );
+}
+
+#[test]
+fn no_headers_is_refused() {
+    let headers = HeaderMap::new();
+    let err = verifier(HeaderFamily::Tikivip).verify(&headers, b"{}", at(TIMESTAMP));
+    assert!(matches!(err, Err(Error::MissingHeader(_))));
+}
+
+#[test]
+fn each_missing_header_is_named() {
+    let family = HeaderFamily::Tikivip;
+    for name in [
+        family.timestamp_header(),
+        family.client_id_header(),
+        family.signature_header(),
+    ] {
+        let mut headers = signed_headers(family, TIMESTAMP, b"{}");
+        headers.remove(name);
+        assert_eq!(
+            verifier(family).verify(&headers, b"{}", at(TIMESTAMP)),
+            Err(Error::MissingHeader(name))
+        );
+    }
+}
+
+#[test]
+fn a_timestamp_that_is_not_milliseconds_is_refused() {
+    let mut headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, b"{}");
+    headers.insert(
+        "x-tikivip-timestamp",
+        "2021-05-10T05:00:19Z".parse().unwrap(),
+    );
+    assert_eq!(
+        verifier(HeaderFamily::Tikivip).verify(&headers, b"{}", at(TIMESTAMP)),
+        Err(Error::MalformedTimestamp("x-tikivip-timestamp"))
+    );
+}
+
+#[test]
+fn a_request_older_than_five_minutes_is_stale() {
+    let headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, b"{}");
+    let v = verifier(HeaderFamily::Tikivip);
+    assert!(v.verify(&headers, b"{}", at(TIMESTAMP + 300_000)).is_ok());
+    assert_eq!(
+        v.verify(&headers, b"{}", at(TIMESTAMP + 300_001)),
+        Err(Error::Stale)
+    );
+}
+
+#[test]
+fn a_request_more_than_five_minutes_ahead_is_refused() {
+    let headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, b"{}");
+    let v = verifier(HeaderFamily::Tikivip);
+    assert!(v.verify(&headers, b"{}", at(TIMESTAMP - 300_000)).is_ok());
+    assert_eq!(
+        v.verify(&headers, b"{}", at(TIMESTAMP - 300_001)),
+        Err(Error::FromTheFuture)
+    );
+}
+
+#[test]
+fn an_unknown_client_is_refused() {
+    let headers = Signer::new(HeaderFamily::Tikivip, "someone-else", secret())
+        .headers(at(TIMESTAMP), b"{}")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        verifier(HeaderFamily::Tikivip).verify(&headers, b"{}", at(TIMESTAMP)),
+        Err(Error::UnknownClient)
+    );
+}
+
+#[test]
+fn a_wrong_secret_is_a_bad_signature() {
+    let headers = Signer::new(HeaderFamily::Tikivip, CLIENT_ID, Secret::new("wrong"))
+        .headers(at(TIMESTAMP), b"{}")
+        .into_iter()
+        .collect();
+    assert_eq!(
+        verifier(HeaderFamily::Tikivip).verify(&headers, b"{}", at(TIMESTAMP)),
+        Err(Error::BadSignature)
+    );
+}
+
+#[test]
+fn a_signature_that_is_not_hex_is_a_bad_signature() {
+    let mut headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, b"{}");
+    headers.insert("x-tikivip-signature", "zz".parse().unwrap());
+    assert_eq!(
+        verifier(HeaderFamily::Tikivip).verify(&headers, b"{}", at(TIMESTAMP)),
+        Err(Error::BadSignature)
+    );
+}
+
+#[test]
+fn a_tampered_body_is_a_bad_signature() {
+    let headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, br#"{"amount":100}"#);
+    assert_eq!(
+        verifier(HeaderFamily::Tikivip).verify(&headers, br#"{"amount":900}"#, at(TIMESTAMP)),
+        Err(Error::BadSignature)
+    );
+}
+
+#[test]
+fn a_body_with_spaces_and_newlines_is_verified_byte_for_byte() {
+    let body = b"{\n  \"id\" : 123 ,\r\n\t\"note\": \"a  b\"\n}\n";
+    let headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, body);
+    let v = verifier(HeaderFamily::Tikivip);
+    assert!(v.verify(&headers, body, at(TIMESTAMP)).is_ok());
+    let compact = br#"{"id":123,"note":"a  b"}"#;
+    assert_eq!(
+        v.verify(&headers, compact, at(TIMESTAMP)),
+        Err(Error::BadSignature)
+    );
+}
+
+#[test]
+fn two_active_secrets_both_verify_during_a_rotation() {
+    let new_secret = Secret::new("the-next-secret");
+    let v = Verifier::new(
+        HeaderFamily::Tikivip,
+        vec![
+            ClientKey {
+                client_id: CLIENT_ID.into(),
+                secret: new_secret.clone(),
+            },
+            ClientKey {
+                client_id: CLIENT_ID.into(),
+                secret: secret(),
+            },
+        ],
+    );
+    let old: HeaderMap = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, b"{}");
+    let new: HeaderMap = Signer::new(HeaderFamily::Tikivip, CLIENT_ID, new_secret)
+        .headers(at(TIMESTAMP), b"{}")
+        .into_iter()
+        .collect();
+    assert!(v.verify(&old, b"{}", at(TIMESTAMP)).is_ok());
+    assert!(v.verify(&new, b"{}", at(TIMESTAMP)).is_ok());
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    assert!(!format!("{:?}", verifier(HeaderFamily::Tikivip)).contains(SECRET));
+}
