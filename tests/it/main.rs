@@ -1,1 +1,9 @@
+//! End-to-end suites; each test runs the real handlers against its own table in
+//! the DynamoDB emulator that `make test` starts.
 
+mod bad_input;
+mod concurrency;
+mod create;
+mod lookup;
+mod refund;
+mod signature;

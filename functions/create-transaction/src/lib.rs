@@ -1,1 +1,90 @@
+//! `POST /v1/transactions`: Tiki creates a transaction when its user moves to
+//! the partner's payment screen. Idempotent on `tiki_transaction_id`.
 
+use lambda_http::{Body, Request, Response};
+use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, required_env, verified_body};
+use tikivip_domain::wire::{CreateTransactionRequest, CreatedTransaction, parse_json};
+use tikivip_domain::{NewTransaction, Timestamp, TransactionId};
+use tikivip_signing::{HeaderFamily, Verifier};
+use tikivip_store::Store;
+
+/// Where the user pays: a URL with a `{transaction_id}` placeholder.
+#[derive(Clone, Debug)]
+pub struct PaymentUrlTemplate(String);
+
+impl PaymentUrlTemplate {
+    const PLACEHOLDER: &str = "{transaction_id}";
+
+    pub fn new(template: impl Into<String>) -> Result<Self, Error> {
+        let template = template.into();
+        if !template.contains(Self::PLACEHOLDER) {
+            return Err(Error::Config(format!(
+                "PAYMENT_URL_TEMPLATE must contain {}",
+                Self::PLACEHOLDER
+            )));
+        }
+        Ok(PaymentUrlTemplate(template))
+    }
+
+    pub fn url_for(&self, id: &TransactionId) -> String {
+        self.0.replace(Self::PLACEHOLDER, id.as_str())
+    }
+}
+
+pub struct CreateTransaction {
+    verifier: Verifier,
+    store: Store,
+    payment_urls: PaymentUrlTemplate,
+}
+
+impl CreateTransaction {
+    pub fn new(verifier: Verifier, store: Store, payment_urls: PaymentUrlTemplate) -> Self {
+        CreateTransaction {
+            verifier,
+            store,
+            payment_urls,
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, Error> {
+        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")?;
+        Ok(CreateTransaction::new(
+            Verifier::new(HeaderFamily::Tikivip, keys),
+            Store::from_env().await?,
+            PaymentUrlTemplate::new(required_env("PAYMENT_URL_TEMPLATE")?)?,
+        ))
+    }
+
+    async fn create(&self, request: &Request) -> Result<CreatedTransaction, Error> {
+        let body = verified_body(&self.verifier, request)?;
+        let request: CreateTransactionRequest = parse_json(body)?;
+        let new = NewTransaction {
+            id: TransactionId::generate(),
+            tiki_id: request.tiki_transaction_id,
+            amount: request.transaction_amount,
+            description: request.description,
+            customer: request.customer,
+            redirect_url: request.redirect_url,
+            created_at: Timestamp::now_utc(),
+        };
+        let created = self.store.create_transaction(new).await?;
+        let txn = created.transaction;
+        if created.is_new {
+            tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, amount = %txn.amount, "transaction created");
+        }
+        Ok(CreatedTransaction {
+            payment_url: self.payment_urls.url_for(&txn.id),
+            transaction_id: txn.id,
+            tiki_transaction_id: txn.tiki_id,
+            transaction_amount: txn.amount,
+            status: txn.status,
+            created_at: txn.created_at,
+        })
+    }
+}
+
+impl Handler for CreateTransaction {
+    async fn handle(&self, request: Request) -> Response<Body> {
+        reply(self.create(&request).await, Failures::Rest)
+    }
+}

@@ -95,33 +95,33 @@ pub struct CreatedTransaction {
 
 /// The answer to a look-up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TransactionView<'a> {
-    pub transaction_id: &'a TransactionId,
-    pub tiki_transaction_id: &'a TikiTransactionId,
+pub struct TransactionView {
+    pub transaction_id: TransactionId,
+    pub tiki_transaction_id: TikiTransactionId,
     pub transaction_amount: Vnd,
     pub status: TransactionStatus,
     pub refunded_amount: Vnd,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub partner_banking_method: Option<&'a str>,
+    pub partner_banking_method: Option<Text<100>>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: Timestamp,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: Timestamp,
-    pub refunds: &'a [Refund],
+    pub refunds: Vec<Refund>,
 }
 
-impl<'a> From<&'a Transaction> for TransactionView<'a> {
-    fn from(txn: &'a Transaction) -> Self {
+impl From<Transaction> for TransactionView {
+    fn from(txn: Transaction) -> Self {
         TransactionView {
-            transaction_id: &txn.id,
-            tiki_transaction_id: &txn.tiki_id,
+            transaction_id: txn.id,
+            tiki_transaction_id: txn.tiki_id,
             transaction_amount: txn.amount,
             status: txn.status,
             refunded_amount: txn.refunded,
-            partner_banking_method: txn.partner_banking_method.as_ref().map(Text::as_str),
+            partner_banking_method: txn.partner_banking_method,
             created_at: txn.created_at,
             updated_at: txn.updated_at,
-            refunds: &txn.refunds,
+            refunds: txn.refunds,
         }
     }
 }

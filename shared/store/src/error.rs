@@ -1,0 +1,58 @@
+use std::fmt::Debug;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule of the domain refused the write; nothing was changed.
+    #[error(transparent)]
+    Refused(#[from] tikivip_domain::Error),
+    /// DynamoDB (or the network to it) failed; the write may be retried.
+    #[error("DynamoDB call failed: {0}")]
+    Dynamo(String),
+    /// Writes kept colliding with concurrent writes to the same item.
+    #[error("too many concurrent writes to one transaction; retry")]
+    Contention,
+    /// An item in the table does not decode: a bug or a manual edit.
+    #[error("stored item is not a valid {entity}: {reason}")]
+    Corrupt {
+        entity: &'static str,
+        reason: String,
+    },
+    #[error("store configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    pub(crate) fn corrupt(entity: &'static str, reason: impl Into<String>) -> Self {
+        Error::Corrupt {
+            entity,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Debug,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        let detail = match err.as_service_error() {
+            Some(service) => format!(
+                "{}: {}",
+                service.code().unwrap_or("unknown"),
+                service.message().unwrap_or("no message")
+            ),
+            None => format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)),
+        };
+        Error::Dynamo(detail)
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for Error {
+    fn from(err: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Error::Dynamo(format!("request could not be built: {err}"))
+    }
+}

@@ -1,0 +1,81 @@
+//! The table's layout. The deployment template declares the same key schema;
+//! a test holds the two together.
+//!
+//! | item | `pk` | `sk` | what it is for |
+//! |---|---|---|---|
+//! | transaction | `TXN#{transaction_id}` | `TXN` | the transaction, its status and its refunds |
+//! | Tiki id claim | `TIKI#{tiki_transaction_id}` | `TIKI` | one transaction per Tiki id, and look-up by it |
+//! | refund request | `REFUND#{request_id}` | `REFUND` | one refund per `request_id`, and its fingerprint |
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use tikivip_domain::{RequestId, TikiTransactionId, TransactionId};
+
+use crate::{Error, Store};
+
+pub const PARTITION_KEY: &str = "pk";
+pub const SORT_KEY: &str = "sk";
+
+pub(crate) type Key = [(&'static str, AttributeValue); 2];
+
+fn key(pk: String, sk: &str) -> Key {
+    [
+        (PARTITION_KEY, AttributeValue::S(pk)),
+        (SORT_KEY, AttributeValue::S(sk.to_owned())),
+    ]
+}
+
+pub(crate) fn transaction_key(id: &TransactionId) -> Key {
+    key(format!("TXN#{id}"), "TXN")
+}
+
+pub(crate) fn tiki_claim_key(id: &TikiTransactionId) -> Key {
+    key(format!("TIKI#{id}"), "TIKI")
+}
+
+pub(crate) fn refund_request_key(id: &RequestId) -> Key {
+    key(format!("REFUND#{id}"), "REFUND")
+}
+
+impl Store {
+    /// Creates the table with the deployment's key schema (development and
+    /// tests; in AWS the template creates it). An existing table is kept.
+    pub async fn create_table(&self) -> Result<(), Error> {
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+        };
+        let result = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute(PARTITION_KEY)?)
+            .attribute_definitions(attribute(SORT_KEY)?)
+            .key_schema(key(PARTITION_KEY, KeyType::Hash)?)
+            .key_schema(key(SORT_KEY, KeyType::Range)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}
