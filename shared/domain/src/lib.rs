@@ -7,6 +7,7 @@
 
 mod error;
 mod ids;
+mod ipn;
 mod money;
 mod payment;
 mod refund;
@@ -17,8 +18,9 @@ pub mod wire;
 
 pub use error::Error;
 pub use ids::{EventId, RefundId, RequestId, TikiTransactionId, TransactionId};
+pub use ipn::{Attempt, Ipn, IpnJob, IpnState, Next, RetrySchedule, STATUS_CHECK_AFTER, TikiView};
 pub use money::Vnd;
-pub use payment::{PaymentOutcome, PaymentResult, Settlement};
+pub use payment::{PaymentOutcome, PaymentResult, RecordedPaymentResult, Settlement, Verdict};
 pub use refund::{Fingerprint, Refund, RefundReceipt, RefundRequest};
 pub use result_code::{Envelope, ResultCode};
 pub use status::TransactionStatus;

@@ -42,3 +42,50 @@ pub enum Settlement {
     /// The result repeats what the transaction already holds: nothing changes.
     Duplicate,
 }
+
+/// What became of a payment result; every one is kept in the transaction's audit trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It settled the transaction.
+    Accepted,
+    /// It repeated what the transaction already held.
+    Duplicate,
+    /// It contradicted the transaction and changed nothing.
+    Refused(String),
+}
+
+impl Verdict {
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Accepted => "ACCEPTED",
+            Verdict::Duplicate => "DUPLICATE",
+            Verdict::Refused(_) => "REFUSED",
+        }
+    }
+}
+
+/// One entry of a transaction's audit trail of payment results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedPaymentResult {
+    pub event_id: EventId,
+    pub outcome: PaymentOutcome,
+    pub amount: Vnd,
+    pub verdict: Verdict,
+    pub received_at: Timestamp,
+}
+
+impl PaymentOutcome {
+    pub const fn as_str(self) -> &'static str {
+        self.status().as_str()
+    }
+
+    pub fn parse(value: &str) -> Result<PaymentOutcome, crate::Error> {
+        match value {
+            "SUCCESS" => Ok(PaymentOutcome::Success),
+            "FAILURE" => Ok(PaymentOutcome::Failure),
+            other => Err(crate::Error::InvalidRequest(format!(
+                "unknown payment outcome {other:?}"
+            ))),
+        }
+    }
+}

@@ -47,11 +47,16 @@ pub(crate) fn n(amount: Vnd) -> AttributeValue {
     AttributeValue::N(amount.get().to_string())
 }
 
+/// RFC 3339 in UTC, so that stored timestamps sort as text.
+pub(crate) fn rfc3339(at: Timestamp) -> String {
+    // Formatting as RFC 3339 only fails for years outside 0..=9999.
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .expect("timestamp within RFC 3339's range")
+}
+
 pub(crate) fn timestamp(at: Timestamp) -> AttributeValue {
-    // Formatting a valid OffsetDateTime as RFC 3339 only fails for years
-    // outside 0..=9999, which `now` never produces.
-    s(at.format(&Rfc3339)
-        .expect("timestamp within RFC 3339's range"))
+    s(rfc3339(at))
 }
 
 pub(crate) fn item_with_key(key: Key) -> Item {
@@ -260,5 +265,46 @@ mod tests {
         txn.refunded = Vnd::new(1_000).unwrap();
         let item = transaction_to_item(&txn, transaction_key(&txn.id));
         assert_eq!(transaction_from_item(&item).unwrap(), txn);
+    }
+}
+
+/// Attributes of the IPN job kept on a settled transaction, and of the
+/// audit trail of payment results.
+pub(crate) mod ipn_attr {
+    pub const STATE: &str = "ipn_state";
+    pub const ATTEMPTS: &str = "ipn_attempts";
+    pub const LAST_ERROR: &str = "ipn_last_error";
+    pub const NEXT_ATTEMPT_AT: &str = "ipn_next_attempt_at";
+    pub const EVENT_ID: &str = "event_id";
+    pub const OUTCOME: &str = "outcome";
+    pub const VERDICT: &str = "verdict";
+    pub const REASON: &str = "reason";
+    pub const OCCURRED_AT: &str = "occurred_at";
+    pub const RECEIVED_AT: &str = "received_at";
+}
+
+/// Values of the sparse `attention` index.
+pub(crate) mod attention {
+    pub const IPN_OUTBOX: &str = "IPN_OUTBOX";
+    pub const REFUND_REQUIRED: &str = "REFUND_REQUIRED";
+}
+
+impl Reader<'_> {
+    pub(crate) fn opt_u32(&self, name: &str) -> Result<Option<u32>, Error> {
+        match self.item.get(name) {
+            None => Ok(None),
+            Some(AttributeValue::N(value)) => value
+                .parse()
+                .map(Some)
+                .map_err(|_| self.corrupt(format!("{name} is not a count: {value}"))),
+            Some(_) => Err(self.corrupt(format!("{name} is not a number"))),
+        }
+    }
+
+    pub(crate) fn opt_timestamp(&self, name: &str) -> Result<Option<Timestamp>, Error> {
+        match self.opt_s(name)? {
+            None => Ok(None),
+            Some(_) => self.timestamp(name).map(Some),
+        }
     }
 }

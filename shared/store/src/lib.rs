@@ -6,8 +6,10 @@
 
 mod codec;
 mod error;
+mod ipn_jobs;
 mod refunds;
 pub mod schema;
+mod settlement;
 mod transactions;
 
 use aws_sdk_dynamodb::Client;

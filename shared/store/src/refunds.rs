@@ -11,10 +11,6 @@ use crate::schema::{refund_request_key, transaction_key};
 use crate::transactions::{NOT_EXISTS, Transacted};
 use crate::{Error, Store};
 
-/// A refund that lost a race is decided again against the transaction as it now
-/// stands; this bounds how often.
-const RACE_RETRIES: usize = 5;
-
 impl Store {
     /// Makes a full or partial refund, idempotently on `request_id`.
     ///
@@ -33,7 +29,11 @@ impl Store {
         if let Some(receipt) = self.replayed_refund(request, &fingerprint).await? {
             return Ok(receipt);
         }
-        for _ in 0..RACE_RETRIES {
+        // A refund whose condition fails is decided again against the transaction
+        // as it now stands. Each lost race means another refund was appended, and
+        // a transaction holds at most MAX_REFUNDS, so this loop always ends in a
+        // refund or a refusal.
+        for _ in 0..=Transaction::MAX_REFUNDS {
             let txn = self
                 .transaction(&request.transaction_id)
                 .await?

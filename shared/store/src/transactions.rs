@@ -1,16 +1,14 @@
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use tikivip_domain::{
-    Error as Refusal, NewTransaction, PaymentResult, Settlement, TikiTransactionId, Timestamp,
-    Transaction, TransactionId, TransactionStatus,
+    Error as Refusal, NewTransaction, TikiTransactionId, Transaction, TransactionId,
 };
 
 use crate::codec::{
-    Item, Reader, attr, item_with_key, n, s, timestamp, transaction_from_item, transaction_to_item,
+    Item, Reader, attr, item_with_key, n, s, transaction_from_item, transaction_to_item,
 };
 use crate::schema::{Key, tiki_claim_key, transaction_key};
 use crate::{Error, Store};
@@ -164,69 +162,5 @@ impl Store {
         let transaction_id = Reader::new(&claim, "Tiki id claim")
             .parsed(attr::TRANSACTION_ID, TransactionId::parse)?;
         self.transaction(&transaction_id).await
-    }
-
-    /// Applies a payment result: PENDING → SUCCESS or FAILURE, once, with the
-    /// paid amount equal to the transaction's. A result repeating the current
-    /// status is a [`Settlement::Duplicate`] and changes nothing.
-    pub async fn settle(
-        &self,
-        result: &PaymentResult,
-        now: Timestamp,
-    ) -> Result<(Settlement, Transaction), Error> {
-        let txn = self
-            .transaction(&result.transaction_id)
-            .await?
-            .ok_or(Refusal::TransactionNotFound)?;
-        let Settlement::Settled(next) = txn.settle(result)? else {
-            return Ok((Settlement::Duplicate, txn));
-        };
-        let mut set = "SET #status = :next, updated_at = :now".to_owned();
-        let mut values = HashMap::from([
-            (":next".to_owned(), s(next.as_str())),
-            (":now".to_owned(), timestamp(now)),
-            (
-                ":pending".to_owned(),
-                s(TransactionStatus::Pending.as_str()),
-            ),
-            (":amount".to_owned(), n(txn.amount)),
-        ]);
-        if let Some(method) = &result.partner_banking_method {
-            set.push_str(", partner_banking_method = :method");
-            values.insert(":method".to_owned(), s(method.as_str()));
-        }
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(item_with_key(transaction_key(&txn.id))))
-            .update_expression(set)
-            .condition_expression("#status = :pending AND amount = :amount")
-            .expression_attribute_names("#status", attr::STATUS)
-            .set_expression_attribute_values(Some(values))
-            .build()?;
-        match self
-            .transact(vec![TransactWriteItem::builder().update(update).build()])
-            .await?
-        {
-            Transacted::Committed => {
-                let mut settled = txn;
-                settled.status = next;
-                settled.updated_at = now;
-                if result.partner_banking_method.is_some() {
-                    settled.partner_banking_method = result.partner_banking_method.clone();
-                }
-                Ok((Settlement::Settled(next), settled))
-            }
-            // Another result settled it first: decide again against what it holds.
-            Transacted::ConditionFailed(_) => {
-                let current = self
-                    .transaction(&result.transaction_id)
-                    .await?
-                    .ok_or(Refusal::TransactionNotFound)?;
-                match current.settle(result)? {
-                    Settlement::Duplicate => Ok((Settlement::Duplicate, current)),
-                    Settlement::Settled(_) => Err(Error::Contention),
-                }
-            }
-        }
     }
 }

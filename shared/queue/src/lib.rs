@@ -1,0 +1,228 @@
+//! The queue of IPN jobs on SQS.
+//!
+//! A message names one settled transaction and carries its IPN, so that a
+//! message in the dead-letter queue says on its own what was not delivered.
+//! Retry delays use SQS itself: a failed message is hidden for the delay
+//! (its visibility timeout) and reported as a batch item failure.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::{DisplayErrorContext, SdkError};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde::{Deserialize, Serialize};
+use tikivip_domain::{Ipn, Timestamp, TransactionId};
+
+/// SQS hides a message for at most 12 hours.
+pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// A job that fails this many receives without being settled goes to the
+/// dead-letter queue by SQS's own redrive policy: a backstop for a dispatcher
+/// that crashes on a message. Ordinary exhaustion is dead-lettered explicitly.
+pub const MAX_RECEIVE_COUNT: u32 = 20;
+
+/// One IPN job on the queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpnMessage {
+    pub transaction_id: TransactionId,
+    pub ipn: Ipn,
+}
+
+/// An IPN job that spent its schedule, as it waits in the dead-letter queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    #[serde(flatten)]
+    pub message: IpnMessage,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub dead_at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("SQS call failed: {0}")]
+    Sqs(String),
+    #[error("queue configuration: {0}")]
+    Config(String),
+    #[error("message is not an IPN job: {0}")]
+    Malformed(String),
+}
+
+impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>> for Error {
+    fn from(err: SdkError<E, R>) -> Self {
+        Error::Sqs(DisplayErrorContext(&err).to_string())
+    }
+}
+
+/// The IPN queue and its dead-letter queue.
+#[derive(Clone, Debug)]
+pub struct IpnQueue {
+    client: Client,
+    queue_url: String,
+    dead_letter_url: String,
+}
+
+impl IpnQueue {
+    pub fn new(
+        client: Client,
+        queue_url: impl Into<String>,
+        dead_letter_url: impl Into<String>,
+    ) -> Self {
+        IpnQueue {
+            client,
+            queue_url: queue_url.into(),
+            dead_letter_url: dead_letter_url.into(),
+        }
+    }
+
+    /// The queues named by `IPN_QUEUE_URL` and `IPN_DEAD_LETTER_QUEUE_URL`.
+    pub async fn from_env() -> Result<Self, Error> {
+        let url = |name: &str| {
+            std::env::var(name).map_err(|_| Error::Config(format!("{name} is not set")))
+        };
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(IpnQueue::new(
+            Client::new(&config),
+            url("IPN_QUEUE_URL")?,
+            url("IPN_DEAD_LETTER_QUEUE_URL")?,
+        ))
+    }
+
+    /// Creates both queues with the deployment's redrive policy (development
+    /// and tests; in AWS the template creates them). Returns their URLs.
+    pub async fn create(
+        client: Client,
+        name: &str,
+        visibility: Duration,
+    ) -> Result<IpnQueue, Error> {
+        let dead = client
+            .create_queue()
+            .queue_name(format!("{name}-dead-letter"))
+            .send()
+            .await?;
+        let dead_letter_url = dead
+            .queue_url
+            .ok_or_else(|| Error::Sqs("no dead-letter queue URL".into()))?;
+        let arn = client
+            .get_queue_attributes()
+            .queue_url(&dead_letter_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+            .ok_or_else(|| Error::Sqs("no dead-letter queue ARN".into()))?;
+        let policy =
+            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVE_COUNT});
+        let main = client
+            .create_queue()
+            .queue_name(name)
+            .attributes(QueueAttributeName::RedrivePolicy, policy.to_string())
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                visibility.as_secs().to_string(),
+            )
+            .send()
+            .await?;
+        let queue_url = main
+            .queue_url
+            .ok_or_else(|| Error::Sqs("no queue URL".into()))?;
+        Ok(IpnQueue::new(client, queue_url, dead_letter_url))
+    }
+
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    pub fn dead_letter_url(&self) -> &str {
+        &self.dead_letter_url
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub async fn enqueue(&self, message: &IpnMessage) -> Result<(), Error> {
+        self.send(&self.queue_url, &to_json(message)).await
+    }
+
+    /// Hides a received message for `delay` (at most [`MAX_VISIBILITY`]).
+    pub async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> Result<(), Error> {
+        let seconds = delay.min(MAX_VISIBILITY).as_secs().max(1);
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds as i32)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), Error> {
+        self.send(&self.dead_letter_url, &to_json(letter)).await
+    }
+
+    /// Moves every message of the dead-letter queue back to the queue, calling
+    /// `reopen` on each job first (it gives the job a fresh schedule). Returns
+    /// the jobs moved.
+    pub async fn redrive<F, Fut, E>(&self, mut reopen: F) -> Result<Vec<TransactionId>, Error>
+    where
+        F: FnMut(TransactionId) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let mut moved = Vec::new();
+        loop {
+            let batch = self
+                .client
+                .receive_message()
+                .queue_url(&self.dead_letter_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await?;
+            let messages = batch.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(moved);
+            }
+            for sqs_message in messages {
+                let body = sqs_message.body.unwrap_or_default();
+                let message = parse(&body)?;
+                reopen(message.transaction_id.clone()).await.map_err(|e| {
+                    Error::Sqs(format!("reopening {}: {e}", message.transaction_id))
+                })?;
+                self.enqueue(&message).await?;
+                if let Some(handle) = sqs_message.receipt_handle {
+                    self.client
+                        .delete_message()
+                        .queue_url(&self.dead_letter_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await?;
+                }
+                moved.push(message.transaction_id);
+            }
+        }
+    }
+
+    async fn send(&self, queue_url: &str, body: &str) -> Result<(), Error> {
+        self.client
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(body)
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+/// Reads an IPN job from a message body: a plain job, or a dead letter.
+pub fn parse(body: &str) -> Result<IpnMessage, Error> {
+    serde_json::from_str(body).map_err(|e| Error::Malformed(e.to_string()))
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("IPN messages serialise")
+}

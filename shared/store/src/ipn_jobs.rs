@@ -1,0 +1,215 @@
+//! The IPN job kept on each settled transaction: the outbox, progress of
+//! attempts, and the transactions that need a refund.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use tikivip_domain::{Ipn, IpnJob, IpnState, Timestamp, Transaction, TransactionId};
+
+use crate::codec::{
+    Item, Reader, attention, attr, ipn_attr, item_with_key, rfc3339, s, timestamp,
+    transaction_from_item,
+};
+use crate::schema::{ATTENTION_INDEX, ATTENTION_KEY, ATTENTION_SORT_KEY, transaction_key};
+use crate::{Error, Store};
+
+impl Store {
+    /// The IPN job of a transaction; `None` while it is not settled.
+    pub async fn ipn_job(&self, id: &TransactionId) -> Result<Option<IpnJob>, Error> {
+        let Some(item) = self.get(transaction_key(id)).await? else {
+            return Ok(None);
+        };
+        let txn = transaction_from_item(&item)?;
+        let Some(ipn) = Ipn::for_settled(&txn) else {
+            return Ok(None);
+        };
+        let r = Reader::new(&item, "IPN job");
+        Ok(Some(IpnJob {
+            ipn,
+            state: r.parsed(ipn_attr::STATE, IpnState::parse)?,
+            attempts: r.opt_u32(ipn_attr::ATTEMPTS)?.unwrap_or(0),
+            last_error: r.opt_s(ipn_attr::LAST_ERROR)?.map(str::to_owned),
+            next_attempt_at: r.opt_timestamp(ipn_attr::NEXT_ATTEMPT_AT)?,
+        }))
+    }
+
+    /// Transactions whose IPN job was settled at or before `settled_before`
+    /// and has not been put on the queue yet: the function that settled them
+    /// died, or the queue was down.
+    pub async fn ipn_outbox(&self, settled_before: Timestamp) -> Result<Vec<TransactionId>, Error> {
+        let items = self
+            .attention(attention::IPN_OUTBOX, Some(settled_before))
+            .await?;
+        items
+            .iter()
+            .map(|item| {
+                Reader::new(item, "outbox entry").parsed(attr::TRANSACTION_ID, TransactionId::parse)
+            })
+            .collect()
+    }
+
+    /// Takes the job out of the outbox once it is on the queue.
+    pub async fn mark_ipn_enqueued(&self, id: &TransactionId) -> Result<(), Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_with_key(transaction_key(id))))
+            .update_expression("REMOVE attention, attention_at")
+            .condition_expression("attention = :outbox")
+            .expression_attribute_values(":outbox", s(attention::IPN_OUTBOX))
+            .send()
+            .await;
+        match result {
+            // Already out of the outbox (a sweeper and the receiver both enqueued it).
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()).map_err(Error::from),
+        }
+    }
+
+    /// Records where a job stands after an attempt. Only a PENDING job moves:
+    /// of two copies of one message, the second cannot undo the first's end.
+    /// Returns whether the job was still PENDING.
+    pub async fn record_ipn_progress(
+        &self,
+        id: &TransactionId,
+        job: &IpnJob,
+        now: Timestamp,
+    ) -> Result<bool, Error> {
+        let mut set = vec![
+            "ipn_state = :state",
+            "ipn_attempts = :attempts",
+            "updated_at = :now",
+        ];
+        let mut remove = Vec::new();
+        let mut values = HashMap::from([
+            (":state".to_owned(), s(job.state.as_str())),
+            (
+                ":attempts".to_owned(),
+                AttributeValue::N(job.attempts.to_string()),
+            ),
+            (":now".to_owned(), timestamp(now)),
+            (":pending".to_owned(), s(IpnState::Pending.as_str())),
+        ]);
+        match &job.last_error {
+            Some(error) => {
+                set.push("ipn_last_error = :error");
+                values.insert(":error".to_owned(), s(error.as_str()));
+            }
+            None => remove.push("ipn_last_error"),
+        }
+        match job.next_attempt_at {
+            Some(at) => {
+                set.push("ipn_next_attempt_at = :next");
+                values.insert(":next".to_owned(), timestamp(at));
+            }
+            None => remove.push("ipn_next_attempt_at"),
+        }
+        if job.state == IpnState::RefundRequired {
+            set.extend(["attention = :refund", "attention_at = :now"]);
+            values.insert(":refund".to_owned(), s(attention::REFUND_REQUIRED));
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_with_key(transaction_key(id))))
+            .update_expression(expression)
+            .condition_expression("ipn_state = :pending")
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Gives an exhausted job a fresh schedule (redrive from the dead-letter
+    /// queue). Returns whether it was exhausted.
+    pub async fn reopen_ipn(&self, id: &TransactionId, now: Timestamp) -> Result<bool, Error> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_with_key(transaction_key(id))))
+            .update_expression("SET ipn_state = :pending, ipn_attempts = :zero, updated_at = :now REMOVE ipn_next_attempt_at")
+            .condition_expression("ipn_state = :exhausted")
+            .expression_attribute_values(":pending", s(IpnState::Pending.as_str()))
+            .expression_attribute_values(":exhausted", s(IpnState::Exhausted.as_str()))
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":now", timestamp(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Payments Tiki refused or does not know: each customer must be refunded.
+    pub async fn transactions_needing_refund(&self) -> Result<Vec<Transaction>, Error> {
+        let mut found = Vec::new();
+        for item in self.attention(attention::REFUND_REQUIRED, None).await? {
+            let id = Reader::new(&item, "attention entry")
+                .parsed(attr::TRANSACTION_ID, TransactionId::parse)?;
+            if let Some(txn) = self.transaction(&id).await? {
+                found.push(txn);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Items of the sparse attention index with this value, oldest first.
+    async fn attention(&self, value: &str, until: Option<Timestamp>) -> Result<Vec<Item>, Error> {
+        let mut condition = format!("{ATTENTION_KEY} = :value");
+        let mut values = HashMap::from([(":value".to_owned(), s(value))]);
+        if let Some(until) = until {
+            condition.push_str(&format!(" AND {ATTENTION_SORT_KEY} <= :until"));
+            values.insert(":until".to_owned(), s(rfc3339(until)));
+        }
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(ATTENTION_INDEX)
+                .key_condition_expression(&condition)
+                .set_expression_attribute_values(Some(values.clone()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+}
