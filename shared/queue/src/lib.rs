@@ -12,6 +12,7 @@ use aws_sdk_sqs::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde::{Deserialize, Serialize};
 use tikivip_domain::{Ipn, Timestamp, TransactionId};
+use tikivip_store::Store;
 
 /// SQS hides a message for at most 12 hours.
 pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
@@ -47,6 +48,8 @@ pub enum Error {
     Config(String),
     #[error("message is not an IPN job: {0}")]
     Malformed(String),
+    #[error(transparent)]
+    Store(#[from] tikivip_store::Error),
 }
 
 impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>> for Error {
@@ -225,4 +228,54 @@ pub fn parse(body: &str) -> Result<IpnMessage, Error> {
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("IPN messages serialise")
+}
+
+/// Moves IPN jobs from the outbox (on their transactions) to the queue.
+///
+/// The settling write puts each job in the outbox; releasing it right away
+/// only saves time. If the process dies before, or SQS is down, the scheduled
+/// sweep releases it later: no job is lost, and a job released twice is
+/// delivered idempotently by the dispatcher.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    store: Store,
+    queue: IpnQueue,
+}
+
+impl Outbox {
+    pub fn new(store: Store, queue: IpnQueue) -> Self {
+        Outbox { store, queue }
+    }
+
+    /// Puts the job of a settled transaction on the queue, then takes it out
+    /// of the outbox.
+    pub async fn release(&self, id: &TransactionId) -> Result<(), Error> {
+        let Some(job) = self.store.ipn_job(id).await? else {
+            return Err(Error::Malformed(format!("transaction {id} has no IPN job")));
+        };
+        self.queue
+            .enqueue(&IpnMessage {
+                transaction_id: id.clone(),
+                ipn: job.ipn,
+            })
+            .await?;
+        self.store.mark_ipn_enqueued(id).await?;
+        Ok(())
+    }
+
+    /// Releases every job settled at or before `settled_before` that is still
+    /// in the outbox. Returns how many were released; one that fails is left
+    /// for the next sweep.
+    pub async fn sweep(&self, settled_before: Timestamp) -> Result<usize, Error> {
+        let mut released = 0;
+        for id in self.store.ipn_outbox(settled_before).await? {
+            match self.release(&id).await {
+                Ok(()) => released += 1,
+                Err(err) => {
+                    tracing::warn!(transaction_id = %id, error = %err, "IPN job left in the outbox")
+                }
+            }
+        }
+        Ok(released)
+    }
 }

@@ -1,1 +1,16 @@
+//! Developer tooling for the TikiVIP partner backend.
+//!
+//! - [`local_api`]: the Lambda handlers served over plain HTTP, as API Gateway
+//!   would invoke them, for `tikivip dev` and for tests.
+//! - The `tikivip` command line: [`sign`] prints signature headers, [`call`]
+//!   signs and sends a request, [`dev`] runs the local API.
+//! - [`dev_defaults`]: the development credentials and settings they share.
 
+pub mod call;
+pub mod dev;
+pub mod dev_defaults;
+pub mod local_api;
+pub mod sign;
+
+/// The command line's errors: reported to a person, never matched on.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,191 @@
+//! The IPN dispatcher, triggered by the SQS queue of IPN jobs.
+//!
+//! For each message: post the signed IPN to Tiki, record the attempt on the
+//! transaction, and act on the domain's decision ([`IpnJob::next`]): finish,
+//! retry after a delay (the message is hidden that long and reported as a
+//! batch item failure, so one bad message never retries its neighbours), or
+//! send the spent job to the dead-letter queue.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::future::join_all;
+use tikivip_domain::{IpnJob, IpnState, Next, RetrySchedule, Timestamp};
+use tikivip_queue::{DeadLetter, IpnMessage, IpnQueue};
+use tikivip_store::Store;
+use tikivip_tiki_client::{TikiClient, attempt, view};
+
+/// What became of one message.
+#[derive(Debug, PartialEq, Eq)]
+enum Disposition {
+    /// Delete it: the job ended, or it was already over.
+    Done,
+    /// Leave it on the queue (as hidden as we made it): a batch item failure.
+    Again,
+}
+
+/// Anything that stops a message from being handled now; it is tried again.
+#[derive(Debug)]
+struct Fault(String);
+
+impl<E: std::fmt::Display> From<E> for Fault {
+    fn from(err: E) -> Self {
+        Fault(err.to_string())
+    }
+}
+
+pub struct Dispatcher {
+    store: Store,
+    queue: IpnQueue,
+    tiki: TikiClient,
+    schedule: RetrySchedule,
+}
+
+impl Dispatcher {
+    pub fn new(store: Store, queue: IpnQueue, tiki: TikiClient, schedule: RetrySchedule) -> Self {
+        Dispatcher {
+            store,
+            queue,
+            tiki,
+            schedule,
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let schedule = match std::env::var("IPN_RETRY_DELAYS_SECONDS") {
+            Ok(delays) => RetrySchedule::parse(&delays)?,
+            Err(_) => RetrySchedule::default(),
+        };
+        Ok(Dispatcher::new(
+            Store::from_env().await?,
+            IpnQueue::from_env().await?,
+            TikiClient::from_env()?,
+            schedule,
+        ))
+    }
+
+    /// Handles a batch; answers with the messages to keep.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let outcomes = join_all(event.records.iter().map(|message| self.dispatch(message))).await;
+        let mut response = SqsBatchResponse::default();
+        for (message, outcome) in event.records.iter().zip(outcomes) {
+            if outcome == Disposition::Again {
+                response.add_failure(message.message_id.clone().unwrap_or_default());
+            }
+        }
+        response
+    }
+
+    async fn dispatch(&self, message: &SqsMessage) -> Disposition {
+        match self.try_dispatch(message).await {
+            Ok(disposition) => disposition,
+            Err(Fault(reason)) => {
+                tracing::error!(message_id = ?message.message_id, %reason, "IPN job could not be handled; SQS will offer it again");
+                Disposition::Again
+            }
+        }
+    }
+
+    async fn try_dispatch(&self, message: &SqsMessage) -> Result<Disposition, Fault> {
+        let job_message = tikivip_queue::parse(message.body.as_deref().unwrap_or_default())?;
+        let id = &job_message.transaction_id;
+        let Some(mut job) = self.store.ipn_job(id).await? else {
+            return Err(Fault(format!("transaction {id} has no IPN job")));
+        };
+        if job.state.is_final() {
+            // A copy of a job that has ended (released twice, or redelivered).
+            return Ok(Disposition::Done);
+        }
+        let now = Timestamp::now_utc();
+        let receipt = message.receipt_handle.as_deref().unwrap_or_default();
+        if let Some(due) = job.next_attempt_at.filter(|due| *due > now) {
+            // Back before its time: SQS caps a delay at 12 hours.
+            self.queue
+                .retry_after(receipt, duration_between(now, due))
+                .await?;
+            return Ok(Disposition::Again);
+        }
+
+        let tried = attempt(self.tiki.send_ipn(&job.ipn).await);
+        job.attempts += 1;
+        let tiki_view = if job.wants_status_check(&tried) {
+            Some(view(
+                self.tiki
+                    .transaction_status(&job.ipn.reference_transaction_id)
+                    .await,
+            ))
+        } else {
+            None
+        };
+        let jitter = fastrand::f64() * 2.0 - 1.0;
+        let next = job.next(&tried, tiki_view.as_ref(), &self.schedule, jitter);
+        tracing::info!(transaction_id = %id, attempts = job.attempts, attempt = ?tried, tiki_view = ?tiki_view, next = ?next, "IPN attempt");
+
+        match next {
+            Next::Finish(state, reason) => {
+                job.state = state;
+                job.last_error = (state != IpnState::Delivered).then_some(reason.clone());
+                job.next_attempt_at = None;
+                self.store.record_ipn_progress(id, &job, now).await?;
+                report_end(&job, &reason);
+                Ok(Disposition::Done)
+            }
+            Next::RetryAfter(delay) => {
+                job.last_error = failure_reason(&tried);
+                job.next_attempt_at = Some(now + delay);
+                self.store.record_ipn_progress(id, &job, now).await?;
+                self.queue.retry_after(receipt, delay).await?;
+                Ok(Disposition::Again)
+            }
+            Next::Exhaust => {
+                job.state = IpnState::Exhausted;
+                job.last_error = failure_reason(&tried);
+                job.next_attempt_at = None;
+                // Dead-letter first: if recording fails after, the job is
+                // tried again rather than lost.
+                self.queue
+                    .dead_letter(&dead_letter(job_message.clone(), &job, now))
+                    .await?;
+                self.store.record_ipn_progress(id, &job, now).await?;
+                tracing::error!(transaction_id = %id, attempts = job.attempts, last_error = ?job.last_error, alert = "ipn_dead_lettered", "IPN schedule spent; job is in the dead-letter queue");
+                Ok(Disposition::Done)
+            }
+        }
+    }
+}
+
+fn failure_reason(tried: &tikivip_domain::Attempt) -> Option<String> {
+    match tried {
+        tikivip_domain::Attempt::Failed(reason) => Some(reason.clone()),
+        _ => None,
+    }
+}
+
+fn dead_letter(message: IpnMessage, job: &IpnJob, now: Timestamp) -> DeadLetter {
+    DeadLetter {
+        message,
+        attempts: job.attempts,
+        last_error: job.last_error.clone(),
+        dead_at: now,
+    }
+}
+
+fn duration_between(from: Timestamp, to: Timestamp) -> Duration {
+    Duration::try_from(to - from).unwrap_or_default()
+}
+
+/// Logs how a job ended; a refund required is an alert.
+fn report_end(job: &IpnJob, reason: &str) {
+    let id = &job.ipn.transaction_id;
+    match job.state {
+        IpnState::RefundRequired => {
+            tracing::error!(transaction_id = %id, tiki_transaction_id = %job.ipn.reference_transaction_id, %reason, alert = "refund_required", "Tiki will not honour this payment: refund the customer")
+        }
+        IpnState::Rejected => {
+            tracing::warn!(transaction_id = %id, %reason, alert = "ipn_rejected", "Tiki rejected the FAILURE notice")
+        }
+        _ => {
+            tracing::info!(transaction_id = %id, attempts = job.attempts, %reason, "IPN delivered")
+        }
+    }
+}

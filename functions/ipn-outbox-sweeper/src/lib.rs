@@ -1,0 +1,48 @@
+//! The outbox sweeper, run on a schedule: releases to the queue every IPN job
+//! whose transaction was settled but whose release did not happen (the
+//! receiver died after its write, or SQS was down).
+
+use std::time::Duration;
+
+use tikivip_domain::Timestamp;
+use tikivip_queue::{IpnQueue, Outbox};
+use tikivip_store::Store;
+
+/// Jobs younger than this are left to the receiver that settled them, so that
+/// a sweep rarely releases a job twice.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
+
+pub struct Sweeper {
+    outbox: Outbox,
+    grace: Duration,
+}
+
+impl Sweeper {
+    pub fn new(store: Store, queue: IpnQueue, grace: Duration) -> Self {
+        Sweeper {
+            outbox: Outbox::new(store, queue),
+            grace,
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let grace = match std::env::var("OUTBOX_GRACE_SECONDS") {
+            Ok(seconds) => Duration::from_secs(seconds.parse()?),
+            Err(_) => DEFAULT_GRACE,
+        };
+        Ok(Sweeper::new(
+            Store::from_env().await?,
+            IpnQueue::from_env().await?,
+            grace,
+        ))
+    }
+
+    /// One sweep; returns how many jobs it released.
+    pub async fn sweep(&self) -> Result<usize, tikivip_queue::Error> {
+        let released = self.outbox.sweep(Timestamp::now_utc() - self.grace).await?;
+        if released > 0 {
+            tracing::warn!(released, "IPN jobs released from the outbox by the sweeper");
+        }
+        Ok(released)
+    }
+}

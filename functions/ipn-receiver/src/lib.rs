@@ -1,0 +1,76 @@
+//! `POST /v1/ipn`: the partner's payment core reports a payment result.
+//!
+//! Signed with `X-Partner-*` and the payment core's own secret, so a Tiki key
+//! cannot settle a payment. The result settles the transaction once; the same
+//! write puts its IPN job in the outbox, which is then released to the queue.
+
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, verified_body};
+use tikivip_domain::wire::parse_json;
+use tikivip_domain::{PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
+use tikivip_queue::{IpnQueue, Outbox};
+use tikivip_signing::{HeaderFamily, Verifier};
+use tikivip_store::Store;
+
+/// The answer to a payment result.
+#[derive(Debug, Serialize)]
+pub struct Received {
+    pub transaction_id: TransactionId,
+    pub status: TransactionStatus,
+    /// The result repeated what the transaction already held; nothing changed.
+    pub duplicate: bool,
+}
+
+pub struct IpnReceiver {
+    verifier: Verifier,
+    store: Store,
+    outbox: Outbox,
+}
+
+impl IpnReceiver {
+    pub fn new(verifier: Verifier, store: Store, queue: IpnQueue) -> Self {
+        IpnReceiver {
+            verifier,
+            outbox: Outbox::new(store.clone(), queue),
+            store,
+        }
+    }
+
+    pub async fn from_env() -> Result<Self, Error> {
+        let keys = keys_from_env("PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET")?;
+        let queue = IpnQueue::from_env()
+            .await
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(IpnReceiver::new(
+            Verifier::new(HeaderFamily::Partner, keys),
+            Store::from_env().await?,
+            queue,
+        ))
+    }
+
+    async fn receive(&self, request: &Request) -> Result<Received, Error> {
+        let body = verified_body(&self.verifier, request)?;
+        let result: PaymentResult = parse_json(body)?;
+        let (settlement, txn) = self.store.settle(&result, Timestamp::now_utc()).await?;
+        if let Settlement::Settled(status) = settlement {
+            tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, %status, event_id = %result.event_id, "transaction settled");
+            // The job is safe in the outbox: a failure here only delays it
+            // until the next sweep, so the payment core still gets its 200.
+            if let Err(err) = self.outbox.release(&txn.id).await {
+                tracing::warn!(transaction_id = %txn.id, error = %err, "IPN job left in the outbox for the sweeper");
+            }
+        }
+        Ok(Received {
+            transaction_id: txn.id,
+            status: txn.status,
+            duplicate: settlement == Settlement::Duplicate,
+        })
+    }
+}
+
+impl Handler for IpnReceiver {
+    async fn handle(&self, request: Request) -> Response<Body> {
+        reply(self.receive(&request).await, Failures::Rest)
+    }
+}

@@ -1,0 +1,33 @@
+//! The one place that calls Tiki's TikiVIP API (SPEC.md Part 1): the IPN API,
+//! the transaction status API and the webview URL API.
+//!
+//! - [`TikiEnvironment`] picks production, sandbox or a local stand-in with a
+//!   single setting, so that keys and base URLs of the two Tikis never mix.
+//! - [`TikiClient`] signs every call with the `X-Tikivip-*` headers over the
+//!   exact bytes sent, and turns whatever comes back into a typed answer or an
+//!   [`Error`]; it never panics on an answer.
+//! - [`attempt`] and [`view`] translate answers into the domain's terms for the
+//!   IPN dispatcher's rules ([`tikivip_domain::IpnJob::next`]).
+//!
+//! ```no_run
+//! # async fn example(ipn: tikivip_domain::Ipn) -> Result<(), tikivip_tiki_client::Error> {
+//! use tikivip_tiki_client::{TikiClient, attempt};
+//! let tiki = TikiClient::from_env()?; // once per process
+//! let outcome = attempt(tiki.send_ipn(&ipn).await);
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod environment;
+mod error;
+mod ipn;
+mod status;
+mod webview;
+mod wire;
+
+pub use client::TikiClient;
+pub use environment::{LoopbackUrl, TikiEnvironment};
+pub use error::Error;
+pub use ipn::{IpnAnswer, attempt};
+pub use status::{TikiStatus, view};
+pub use webview::Webview;
