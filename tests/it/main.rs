@@ -4,6 +4,8 @@
 mod bad_input;
 mod concurrency;
 mod create;
+mod ipn_delivery;
 mod lookup;
+mod payment_result;
 mod refund;
 mod signature;

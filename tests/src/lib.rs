@@ -1,5 +1,8 @@
 //! The test harness: each test gets its own table in the emulator and the real
 //! handlers over it, and talks to them with signed requests as Tiki would.
+//! [`stack`] runs the whole system, as `make dev` does, for the IPN flow.
+
+pub mod stack;
 
 use std::time::{Duration, SystemTime};
 
@@ -21,17 +24,24 @@ pub const PAYMENT_URL_TEMPLATE: &str = "https://pay.partner.test/checkout/{trans
 /// A DynamoDB client for the emulator `make test` starts. Refuses to run
 /// against anything but loopback, so a test can never touch a real account.
 pub async fn emulator_client() -> aws_sdk_dynamodb::Client {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
-        "AWS_ENDPOINT_URL must point at the local emulator (run the suite with `make test`), got {endpoint:?}"
-    );
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(emulator_endpoint())
         .region(aws_config::Region::new("ap-southeast-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
         .load()
         .await;
     aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// The emulator `make test` starts, from `AWS_ENDPOINT_URL`. Refuses anything
+/// but loopback, so a test can never touch a real account.
+pub fn emulator_endpoint() -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
+        "AWS_ENDPOINT_URL must point at the local emulator (run the suite with `make test`), got {endpoint:?}"
+    );
+    endpoint
 }
 
 /// A fresh table of its own for one test.

@@ -134,6 +134,26 @@ impl IpnQueue {
         Ok(IpnQueue::new(client, queue_url, dead_letter_url))
     }
 
+    /// The queue `name` and its dead-letter queue `{name}-dead-letter`, found
+    /// by name (the SAM stack outputs the names).
+    pub async fn named(client: Client, name: &str) -> Result<IpnQueue, Error> {
+        let url = |name: String| {
+            let client = client.clone();
+            async move {
+                client
+                    .get_queue_url()
+                    .queue_name(&name)
+                    .send()
+                    .await?
+                    .queue_url
+                    .ok_or_else(|| Error::Sqs(format!("no URL for queue {name}")))
+            }
+        };
+        let queue_url = url(name.to_owned()).await?;
+        let dead_letter_url = url(format!("{name}-dead-letter")).await?;
+        Ok(IpnQueue::new(client, queue_url, dead_letter_url))
+    }
+
     pub fn queue_url(&self) -> &str {
         &self.queue_url
     }

@@ -193,7 +193,7 @@ fn refund_from_value(value: &AttributeValue) -> Result<Refund, Error> {
         refund_id: r.parsed(attr::REFUND_ID, RefundId::parse)?,
         request_id: r.parsed(attr::REQUEST_ID, RequestId::parse)?,
         amount: r.vnd(attr::AMOUNT)?,
-        reason: r.parsed(attr::REASON, |v| Text::new(v))?,
+        reason: r.parsed(attr::REASON, Text::new)?,
         created_at: r.timestamp(attr::CREATED_AT)?,
     })
 }

@@ -3,13 +3,18 @@
 
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use tikivip_domain::RetrySchedule;
+use tikivip_tiki_client::TikiEnvironment;
 
 use tikivip_signing::HeaderFamily;
 use tokio::net::TcpListener;
 
 use crate::Error;
 use crate::dev_defaults::{self, Credentials};
-use crate::local_api::{self, Route};
+use crate::local_api;
+use crate::stack::{Stack, StackConfig, Tiki};
 
 /// What the local API runs with: the environment, else the development
 /// defaults.
@@ -73,32 +78,85 @@ impl fmt::Display for DevConfig {
     }
 }
 
-/// The routing table of the local API, mirroring the SAM template.
-///
-/// LEAD: wire the function crates' handlers here, one [`Route`] each, e.g.
-/// `Route::new(Method::POST, "/v1/transactions", move |request| create_transaction::handle(state.clone(), request))`.
-/// Async because building the AWS clients is.
-pub async fn routes(_config: &DevConfig) -> Vec<Route> {
-    Vec::new()
+/// Development defaults of the IPN side: retries within seconds, and a
+/// sweeper that releases a stranded IPN job within seconds.
+const DEV_RETRY_DELAYS_SECONDS: &str = "1,1,1";
+const DEV_OUTBOX_GRACE: Duration = Duration::from_secs(5);
+const DEV_SWEEP_EVERY: Duration = Duration::from_secs(5);
+const DEV_SIMULATOR_PORT: u16 = 4010;
+
+impl DevConfig {
+    /// The stack `make dev` runs: Tiki is the simulator unless `TIKI_BASE_URL`
+    /// (or `TIKI_ENVIRONMENT`) names another.
+    fn stack_config(&self) -> Result<StackConfig, Error> {
+        let tiki_is_set = ["TIKI_BASE_URL", "TIKI_ENVIRONMENT"]
+            .iter()
+            .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()));
+        let tiki = if tiki_is_set {
+            Tiki::At(TikiEnvironment::from_env()?)
+        } else {
+            let port = dev_defaults::var_or("TIKI_SIMULATOR_PORT", &DEV_SIMULATOR_PORT.to_string());
+            Tiki::Simulator {
+                port: port
+                    .parse()
+                    .map_err(|_| format!("TIKI_SIMULATOR_PORT={port} is not a port"))?,
+            }
+        };
+        let delays = dev_defaults::var_or("IPN_RETRY_DELAYS_SECONDS", DEV_RETRY_DELAYS_SECONDS);
+        Ok(StackConfig {
+            aws_endpoint_url: self.aws_endpoint_url.clone(),
+            aws_region: self.aws_region.clone(),
+            table_name: self.table_name.clone(),
+            queue_name: format!("{}-ipn", self.table_name),
+            tikivip: self.tikivip.clone(),
+            partner: self.partner.clone(),
+            tiki,
+            retry_schedule: RetrySchedule::parse(&delays)?,
+            outbox_grace: DEV_OUTBOX_GRACE,
+            tiki_timeout: Duration::from_secs(10),
+        })
+    }
 }
 
 pub async fn run() -> Result<(), Error> {
     let config = DevConfig::from_env()?;
     println!("tikivip dev\n{config}");
-    let routes = routes(&config).await;
+    let stack = Stack::start(config.stack_config()?).await?;
+    let api = format!("http://127.0.0.1:{}", config.port);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
         .await
         .map_err(|e| format!("listening on 127.0.0.1:{}: {e}", config.port))?;
     println!(
-        "listening on http://127.0.0.1:{} — Ctrl-C to stop",
-        config.port
+        "  Tiki              {}{}",
+        stack.tiki_base_url,
+        if stack.simulator.is_some() {
+            " (simulator; control API under /_sim/)"
+        } else {
+            ""
+        }
     );
-    local_api::serve(listener, routes, async {
+    println!("  IPN queue         {}", stack.queue.queue_url());
+    println!("  payment page      {api}/pay/{{transaction_id}}");
+    println!("listening on {api} — Ctrl-C to stop");
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        }
+    };
+    let serving = local_api::serve(listener, stack.routes(&api)?, async {
         // If the handler cannot be installed, Ctrl-C kills the process anyway.
         let _ = tokio::signal::ctrl_c().await;
         println!("stopping: letting requests in flight finish");
-    })
-    .await;
+        let _ = stop.send(true);
+    });
+    tokio::join!(
+        serving,
+        stack.run_dispatcher(until_stopped()),
+        stack.run_sweeper(DEV_SWEEP_EVERY, until_stopped()),
+    );
     Ok(())
 }
 

@@ -47,6 +47,7 @@ pub const fn client_source(family: HeaderFamily) -> ClientSource {
 }
 
 /// One client's id and secret.
+#[derive(Clone)]
 pub struct Credentials {
     pub client_id: String,
     secret: String,
@@ -73,7 +74,11 @@ impl Credentials {
     }
 
     pub fn secret(&self) -> Secret {
-        Secret::new(self.secret.as_bytes())
+        Secret::new(self.secret_bytes())
+    }
+
+    pub fn secret_bytes(&self) -> Vec<u8> {
+        self.secret.as_bytes().to_vec()
     }
 
     /// Enough of the secret to tell which one is in use, never all of it.
@@ -88,6 +93,17 @@ pub fn var_or(name: &str, default: &str) -> String {
         .ok()
         .filter(|value| !value.is_empty())
         .unwrap_or_else(|| default.to_owned())
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Credentials({}, secret {})",
+            self.client_id,
+            self.secret_hint()
+        )
+    }
 }
 
 #[cfg(test)]

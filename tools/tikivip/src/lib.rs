@@ -4,13 +4,20 @@
 //!   would invoke them, for `tikivip dev` and for tests.
 //! - The `tikivip` command line: [`sign`] prints signature headers, [`call`]
 //!   signs and sends a request, [`dev`] runs the local API.
+//! - [`sqs_source`]: Lambda's SQS event source, for the dispatcher in
+//!   `tikivip dev` and in tests.
+//! - [`ops`]: the operator's `redrive` and `refunds-required`.
 //! - [`dev_defaults`]: the development credentials and settings they share.
 
 pub mod call;
 pub mod dev;
 pub mod dev_defaults;
 pub mod local_api;
+pub mod ops;
+pub mod payment_page;
 pub mod sign;
+pub mod sqs_source;
+pub mod stack;
 
 /// The command line's errors: reported to a person, never matched on.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tikivip_tools::{call, dev, sign};
+use tikivip_queue::IpnQueue;
+use tikivip_store::Store;
+use tikivip_tools::{call, dev, dev_defaults, ops, sign};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +25,31 @@ enum Command {
     Call(call::CallArgs),
     /// Serve the API on 127.0.0.1:$PORT against the local AWS emulator
     Dev,
+    /// Move every dead-lettered IPN job back to the queue with a fresh schedule
+    Redrive(Target),
+    /// List the transactions whose customers must be refunded (one JSON line each)
+    RefundsRequired(Target),
+}
+
+/// Which deployment an operator's command acts on. AWS credentials, region
+/// and endpoint come from the usual AWS settings (`AWS_PROFILE`, …).
+#[derive(clap::Args)]
+struct Target {
+    /// The DynamoDB table (the stack's TableName output)
+    #[arg(long, env = "TABLE_NAME", default_value = dev_defaults::TABLE_NAME)]
+    table: String,
+    /// The IPN queue's name (the stack's IpnQueueName output)
+    #[arg(long, env = "IPN_QUEUE_NAME", default_value = "tikivip-dev-ipn")]
+    queue_name: String,
+}
+
+impl Target {
+    async fn store_and_queue(&self) -> Result<(Store, IpnQueue), tikivip_tools::Error> {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &self.table);
+        let queue = IpnQueue::named(aws_sdk_sqs::Client::new(&aws), &self.queue_name).await?;
+        Ok((store, queue))
+    }
 }
 
 #[tokio::main]
@@ -40,6 +67,8 @@ async fn main() -> ExitCode {
                 .init();
             dev::run().await
         }
+        Command::Redrive(target) => redrive(&target).await,
+        Command::RefundsRequired(target) => refunds_required(&target).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,4 +85,28 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn redrive(target: &Target) -> Result<(), tikivip_tools::Error> {
+    let (store, queue) = target.store_and_queue().await?;
+    let moved = ops::redrive(&store, &queue).await?;
+    for id in &moved {
+        println!("{id}");
+    }
+    eprintln!(
+        "{} IPN job(s) moved back to {}",
+        moved.len(),
+        queue.queue_url()
+    );
+    Ok(())
+}
+
+async fn refunds_required(target: &Target) -> Result<(), tikivip_tools::Error> {
+    let (store, _) = target.store_and_queue().await?;
+    let transactions = ops::refunds_required(&store).await?;
+    for txn in &transactions {
+        println!("{}", ops::refund_line(txn));
+    }
+    eprintln!("{} transaction(s) need a refund", transactions.len());
+    Ok(())
 }

@@ -1,0 +1,229 @@
+//! The whole system in one process, wired as the SAM template wires it in AWS:
+//! the table, the IPN queue and its dead-letter queue, every function's
+//! handler behind one router, the SQS-driven dispatcher, the outbox sweeper,
+//! and Tiki — the simulator, unless a Tiki base URL is given. `tikivip dev`
+//! runs it; the integration tests start the very same stack.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::Credentials as AwsCredentials;
+use create_transaction::{CreateTransaction, PaymentUrlTemplate};
+use get_transaction::GetTransaction;
+use http::Method;
+use ipn_dispatcher::Dispatcher;
+use ipn_outbox_sweeper::Sweeper;
+use ipn_receiver::IpnReceiver;
+use refund::Refund;
+use tiki_simulator::{Simulator, SimulatorConfig};
+use tikivip_api::Handler;
+use tikivip_domain::RetrySchedule;
+use tikivip_queue::IpnQueue;
+use tikivip_signing::{ClientKey, HeaderFamily, Verifier};
+use tikivip_store::Store;
+use tikivip_tiki_client::{TikiClient, TikiEnvironment};
+
+use crate::Error;
+use crate::dev_defaults::Credentials;
+use crate::local_api::Route;
+use crate::payment_page::PaymentPage;
+
+/// Where the stack's Tiki is.
+#[derive(Clone, Debug)]
+pub enum Tiki {
+    /// Start the simulator on this port of 127.0.0.1 (0: any free port).
+    Simulator { port: u16 },
+    /// A Tiki that is already running (`TIKI_BASE_URL`).
+    At(TikiEnvironment),
+}
+
+/// Everything the stack is built from.
+#[derive(Clone, Debug)]
+pub struct StackConfig {
+    pub aws_endpoint_url: String,
+    pub aws_region: String,
+    pub table_name: String,
+    /// The IPN queue's name; its dead-letter queue is `{name}-dead-letter`.
+    pub queue_name: String,
+    pub tikivip: Credentials,
+    pub partner: Credentials,
+    pub tiki: Tiki,
+    pub retry_schedule: RetrySchedule,
+    pub outbox_grace: Duration,
+    pub tiki_timeout: Duration,
+}
+
+/// The running stack.
+pub struct Stack {
+    pub store: Store,
+    pub queue: IpnQueue,
+    pub simulator: Option<Simulator>,
+    pub tiki_base_url: String,
+    pub dispatcher: Arc<Dispatcher>,
+    pub sweeper: Arc<Sweeper>,
+    config: StackConfig,
+}
+
+/// How long the IPN queue hides a message that its handler neither deleted
+/// nor delayed: above the dispatcher's longest run (two Tiki calls).
+pub const QUEUE_VISIBILITY: Duration = Duration::from_secs(60);
+
+impl Stack {
+    pub async fn start(config: StackConfig) -> Result<Stack, Error> {
+        // The endpoint is always given here, so the stack never reaches a
+        // real AWS account, whatever the shell's AWS settings.
+        let aws = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&config.aws_endpoint_url)
+            .region(Region::new(config.aws_region.clone()))
+            .credentials_provider(AwsCredentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "tikivip-dev",
+            ))
+            .load()
+            .await;
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+        store.create_table().await?;
+        let queue = IpnQueue::create(
+            aws_sdk_sqs::Client::new(&aws),
+            &config.queue_name,
+            QUEUE_VISIBILITY,
+        )
+        .await?;
+
+        let (simulator, environment) = match &config.tiki {
+            Tiki::Simulator { port } => {
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", *port)).await?;
+                let simulator_config = SimulatorConfig::new(
+                    config.tikivip.client_id.clone(),
+                    config.tikivip.secret_bytes(),
+                );
+                let simulator = Simulator::start(listener, simulator_config)?;
+                let environment = TikiEnvironment::local(simulator.base_url())?;
+                (Some(simulator), environment)
+            }
+            Tiki::At(environment) => (None, environment.clone()),
+        };
+        let tiki_base_url = environment.base_url().to_owned();
+        let tiki = TikiClient::new(
+            environment,
+            config.tikivip.client_id.clone(),
+            config.tikivip.secret(),
+            config.tiki_timeout,
+        )?;
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            queue.clone(),
+            tiki,
+            config.retry_schedule.clone(),
+        );
+        let sweeper = Sweeper::new(store.clone(), queue.clone(), config.outbox_grace);
+        Ok(Stack {
+            store,
+            queue,
+            simulator,
+            tiki_base_url,
+            dispatcher: Arc::new(dispatcher),
+            sweeper: Arc::new(sweeper),
+            config,
+        })
+    }
+
+    /// The routes of the API (as in the SAM template) and of the development
+    /// payment page, for an API served at `api_base_url`.
+    pub fn routes(&self, api_base_url: &str) -> Result<Vec<Route>, Error> {
+        let tiki = verifier(HeaderFamily::Tikivip, &self.config.tikivip);
+        let payment_urls =
+            PaymentUrlTemplate::new(format!("{api_base_url}/pay/{{transaction_id}}"))?;
+        let create = Arc::new(CreateTransaction::new(
+            tiki.clone(),
+            self.store.clone(),
+            payment_urls,
+        ));
+        let get = Arc::new(GetTransaction::new(tiki.clone(), self.store.clone()));
+        let refund = Arc::new(Refund::new(tiki, self.store.clone()));
+        let receiver = Arc::new(IpnReceiver::new(
+            verifier(HeaderFamily::Partner, &self.config.partner),
+            self.store.clone(),
+            self.queue.clone(),
+        ));
+        let page = Arc::new(PaymentPage::new(
+            self.store.clone(),
+            api_base_url,
+            self.config.partner.clone(),
+        ));
+        Ok(vec![
+            route(Method::POST, "/v1/transactions", create),
+            route(Method::GET, "/v1/transactions", get.clone()),
+            route(Method::GET, "/v1/transactions/{transaction_id}", get),
+            route(Method::POST, "/v1/refunds", refund),
+            route(Method::POST, "/v1/ipn", receiver),
+            route(Method::GET, "/pay/{transaction_id}", page.clone()),
+            route(Method::POST, "/pay/{transaction_id}", page),
+        ])
+    }
+
+    /// The dispatcher's event source: runs until `shutdown`.
+    pub async fn run_dispatcher(&self, shutdown: impl std::future::Future<Output = ()>) {
+        let dispatcher = self.dispatcher.clone();
+        crate::sqs_source::run(
+            self.queue.client().clone(),
+            self.queue.queue_url().to_owned(),
+            move |event| {
+                let dispatcher = dispatcher.clone();
+                async move { dispatcher.handle(event).await }
+            },
+            shutdown,
+        )
+        .await;
+    }
+
+    /// One receive of the dispatcher's event source; how many messages it held.
+    pub async fn dispatch_once(&self, wait: Duration) -> Result<usize, Error> {
+        let dispatcher = &self.dispatcher;
+        crate::sqs_source::poll_once(self.queue.client(), self.queue.queue_url(), wait, |event| {
+            dispatcher.handle(event)
+        })
+        .await
+    }
+
+    /// The sweeper's schedule: every `every`, until `shutdown`.
+    pub async fn run_sweeper(
+        &self,
+        every: Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let sweeping = async {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(error) = self.sweeper.sweep().await {
+                    tracing::warn!(%error, "outbox sweep failed");
+                }
+            }
+        };
+        tokio::select! {
+            () = sweeping => {}
+            () = shutdown => {}
+        }
+    }
+}
+
+fn verifier(family: HeaderFamily, credentials: &Credentials) -> Verifier {
+    Verifier::new(
+        family,
+        vec![ClientKey {
+            client_id: credentials.client_id.clone(),
+            secret: credentials.secret(),
+        }],
+    )
+}
+
+fn route<H: Handler>(method: Method, path: &str, handler: Arc<H>) -> Route {
+    Route::new(method, path, move |request| {
+        let handler = handler.clone();
+        async move { handler.handle(request).await }
+    })
+}
