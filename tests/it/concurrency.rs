@@ -30,6 +30,22 @@ async fn twenty_parallel_partial_refunds_never_exceed_the_amount() {
         .map(|r| r.data()["refunded_amount"].as_u64().unwrap())
         .collect();
     assert_eq!(totals, (1..=10).map(|n| n * 10_000).collect());
+    // Refunds refused by the write's condition left no request_id behind: the
+    // table holds the transaction, its Tiki id claim, its payment result and
+    // the ten refund records, nothing more.
+    assert_eq!(item_count(&api.store).await, 3 + 10);
+    let retried = api.refund(&txn, 10_000, &request_ids[19]).await;
+    let retried_ok = succeeded
+        .iter()
+        .any(|r| r.data()["request_id"] == request_ids[19].as_str());
+    if !retried_ok {
+        assert_eq!(
+            (retried.status.as_u16(), retried.code()),
+            (500, 5),
+            "{:?}",
+            retried.body
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

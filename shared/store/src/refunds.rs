@@ -26,9 +26,6 @@ impl Store {
         now: Timestamp,
     ) -> Result<RefundReceipt, Error> {
         let fingerprint = request.fingerprint();
-        if let Some(receipt) = self.replayed_refund(request, &fingerprint).await? {
-            return Ok(receipt);
-        }
         // A refund whose condition fails is decided again against the transaction
         // as it now stands. Each lost race means another refund was appended, and
         // a transaction holds at most MAX_REFUNDS, so this loop always ends in a
@@ -38,7 +35,14 @@ impl Store {
                 .transaction(&request.transaction_id)
                 .await?
                 .ok_or(Refusal::TransactionNotFound)?;
-            txn.check_refund(request)?;
+            if let Err(refusal) = txn.check_refund(request) {
+                // A replay of a refund made earlier gets its first answer,
+                // whatever the transaction holds now (fully refunded, say).
+                return match self.replayed_refund(request, &fingerprint).await? {
+                    Some(receipt) => Ok(receipt),
+                    None => Err(refusal.into()),
+                };
+            }
             let refund = Refund {
                 refund_id: RefundId::generate(),
                 request_id: request.request_id.clone(),
