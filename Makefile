@@ -19,11 +19,13 @@ export MOTO_PORT AWS_ENDPOINT_URL AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS
 
 CARGO ?= cargo
 MOTO := bash scripts/moto.sh
+# cfn-lint, the SAM CLI, cargo-lambda and zig, pinned, in the same .venv.
+AWS_TOOLS := bash scripts/aws-tools.sh
 # nextest runs each test in its own process, in parallel; plain `cargo test`
 # is the fallback where it is not installed.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help dev test lint moto moto-stop
+.PHONY: help dev test lint moto moto-stop aws-tools template-lint package sam-build
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -39,16 +41,44 @@ dev: moto ## run the local API on 127.0.0.1:$PORT (3000) against the emulator
 	$(CARGO) run -p tikivip-tools --bin tikivip -- dev
 
 # Every suite runs even when an earlier one fails; the target fails if any did.
-test: moto ## run every test of the workspace against the emulator
+# template-lint first: cfn-lint and `sam validate --lint` on template.yaml
+# (tests/it/template.rs then holds the template against the code). aws-tools
+# before moto: every pip install into the shared .venv is done before the
+# emulator starts importing from it.
+test: aws-tools moto ## run every test of the workspace against the emulator, and lint the SAM template
 ifeq ($(HAVE_NEXTEST),yes)
 	status=0; \
+	$(AWS_TOOLS) lint || status=$$?; \
 	$(CARGO) nextest run --workspace --no-fail-fast || status=$$?; \
 	$(CARGO) test --workspace --doc || status=$$?; \
 	exit $$status
 else
-	$(CARGO) test --workspace --no-fail-fast
+	status=0; \
+	$(AWS_TOOLS) lint || status=$$?; \
+	$(CARGO) test --workspace --no-fail-fast || status=$$?; \
+	exit $$status
 endif
+
+aws-tools: ## install (once) cfn-lint, the SAM CLI, cargo-lambda and zig, pinned, into .venv
+	$(AWS_TOOLS) install
+
+template-lint: aws-tools ## cfn-lint and sam validate --lint on template.yaml
+	$(AWS_TOOLS) lint
+
+# Not part of `test`: a cold arm64 release build takes a long while on 2 cores.
+package: aws-tools ## arm64 release build of every function (one cargo run), one zip each under target/lambda/
+	$(AWS_TOOLS) package
+
+sam-build: aws-tools ## sam build (no Docker) for SAM_CONFIG_ENV (sandbox); then sam deploy, see docs/deploy.md
+	$(AWS_TOOLS) sam-build
 
 lint: ## formatting and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Not part of `test` (its dependency hygiene check is, in tests/it): the
+# performance budget, measured and written into BENCHMARKS.md. A few minutes
+# once the release builds are warm; see BENCHMARKS.md.
+.PHONY: bench
+bench: moto aws-tools ## measure the performance budget into BENCHMARKS.md (cold starts, CPU per request, load, packages)
+	bash scripts/bench.sh

@@ -23,6 +23,21 @@ async fn paid(running: &Running, tiki: &str) -> String {
     id
 }
 
+/// A paid transaction whose first `failures` IPNs Tiki answers with 502, and
+/// of which Tiki's status API reports `tiki_reports`.
+async fn paid_while_ipns_fail(failures: u32, tiki_reports: ForcedStatus) -> (Running, String) {
+    let running = Running::start("1,1,1,1,1").await;
+    let tiki = tiki_id();
+    running.tiki().fail(
+        FaultRoute::Ipn,
+        failures,
+        Fault::http_status(StatusCode::BAD_GATEWAY),
+    );
+    running.tiki().force_status(&tiki, tiki_reports);
+    let id = paid(&running, &tiki).await;
+    (running, id)
+}
+
 #[tokio::test]
 async fn a_settlement_is_delivered_to_tiki_once_with_a_signed_ipn() {
     let running = Running::start("1,1,1").await;
@@ -117,15 +132,7 @@ async fn tiki_rejecting_with_code_5_requires_a_refund_and_stops_the_retries() {
 
 #[tokio::test]
 async fn after_three_failures_tiki_reporting_failure_requires_a_refund() {
-    let running = Running::start("1,1,1,1,1").await;
-    let tiki = tiki_id();
-    running.tiki().fail(
-        FaultRoute::Ipn,
-        10,
-        Fault::http_status(StatusCode::BAD_GATEWAY),
-    );
-    running.tiki().force_status(&tiki, ForcedStatus::Failure);
-    let id = paid(&running, &tiki).await;
+    let (running, id) = paid_while_ipns_fail(10, ForcedStatus::Failure).await;
     running
         .dispatch_until(WITHIN, JobState(&id, IpnState::RefundRequired))
         .await;
@@ -138,15 +145,7 @@ async fn after_three_failures_tiki_reporting_failure_requires_a_refund() {
 
 #[tokio::test]
 async fn after_three_failures_tiki_not_knowing_the_payment_requires_a_refund() {
-    let running = Running::start("1,1,1,1,1").await;
-    let tiki = tiki_id();
-    running.tiki().fail(
-        FaultRoute::Ipn,
-        10,
-        Fault::http_status(StatusCode::BAD_GATEWAY),
-    );
-    running.tiki().force_status(&tiki, ForcedStatus::NotFound);
-    let id = paid(&running, &tiki).await;
+    let (running, id) = paid_while_ipns_fail(10, ForcedStatus::NotFound).await;
     running
         .dispatch_until(WITHIN, JobState(&id, IpnState::RefundRequired))
         .await;
@@ -154,15 +153,7 @@ async fn after_three_failures_tiki_not_knowing_the_payment_requires_a_refund() {
 
 #[tokio::test]
 async fn after_three_failures_tiki_reporting_success_counts_as_delivered() {
-    let running = Running::start("1,1,1,1,1").await;
-    let tiki = tiki_id();
-    running.tiki().fail(
-        FaultRoute::Ipn,
-        10,
-        Fault::http_status(StatusCode::BAD_GATEWAY),
-    );
-    running.tiki().force_status(&tiki, ForcedStatus::Success);
-    let id = paid(&running, &tiki).await;
+    let (running, id) = paid_while_ipns_fail(10, ForcedStatus::Success).await;
     running
         .dispatch_until(WITHIN, JobState(&id, IpnState::Delivered))
         .await;
@@ -171,15 +162,7 @@ async fn after_three_failures_tiki_reporting_success_counts_as_delivered() {
 
 #[tokio::test]
 async fn tiki_reporting_pending_keeps_the_retries_going() {
-    let running = Running::start("1,1,1,1,1").await;
-    let tiki = tiki_id();
-    running.tiki().fail(
-        FaultRoute::Ipn,
-        4,
-        Fault::http_status(StatusCode::BAD_GATEWAY),
-    );
-    running.tiki().force_status(&tiki, ForcedStatus::Pending);
-    let id = paid(&running, &tiki).await;
+    let (running, id) = paid_while_ipns_fail(4, ForcedStatus::Pending).await;
     running
         .dispatch_until(WITHIN, JobState(&id, IpnState::Delivered))
         .await;
@@ -237,6 +220,48 @@ async fn tiki_always_down_ends_in_the_dead_letter_queue_and_redrive_brings_it_ba
         .dispatch_until(WITHIN, JobState(&id, IpnState::Delivered))
         .await;
     assert_eq!(running.ipns(&id).len(), 5);
+}
+
+/// SQS's own redrive (the console's "Start DLQ redrive") moves the message
+/// back without telling the store: the job must still be delivered.
+#[tokio::test]
+async fn a_dead_letter_moved_back_by_sqs_itself_is_delivered() {
+    let running = Running::start("1").await;
+    running.tiki().fail(
+        FaultRoute::Ipn,
+        2,
+        Fault::http_status(StatusCode::SERVICE_UNAVAILABLE),
+    );
+    let id = paid(&running, &tiki_id()).await;
+    running
+        .dispatch_until(WITHIN, JobState(&id, IpnState::Exhausted))
+        .await;
+    let queue = &running.stack.queue;
+    let sqs = queue.client();
+    let dead = sqs
+        .receive_message()
+        .queue_url(queue.dead_letter_url())
+        .send()
+        .await
+        .unwrap();
+    let letter = &dead.messages()[0];
+    sqs.send_message()
+        .queue_url(queue.queue_url())
+        .message_body(letter.body().unwrap())
+        .send()
+        .await
+        .unwrap();
+    sqs.delete_message()
+        .queue_url(queue.dead_letter_url())
+        .receipt_handle(letter.receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    running
+        .dispatch_until(WITHIN, JobState(&id, IpnState::Delivered))
+        .await;
+    assert_eq!(running.ipns(&id).len(), 3);
+    assert_eq!(running.job(&id).await.attempts, 1, "a fresh schedule");
 }
 
 #[tokio::test]

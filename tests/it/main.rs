@@ -4,8 +4,10 @@
 mod bad_input;
 mod concurrency;
 mod create;
+mod dependency_hygiene;
 mod ipn_delivery;
 mod lookup;
 mod payment_result;
 mod refund;
 mod signature;
+mod template;

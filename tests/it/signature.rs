@@ -12,6 +12,18 @@ fn create_body() -> Vec<u8> {
         .into()
 }
 
+/// A create signed now by `signer`.
+async fn create_signed_by(api: &TikiApi, signer: &Signer) -> Reply {
+    api.send(signed_by(
+        signer,
+        Method::POST,
+        "/v1/transactions",
+        create_body(),
+        SystemTime::now(),
+    ))
+    .await
+}
+
 async fn assert_unauthorized(api: &TikiApi, reply: Reply, code: i64) {
     assert_eq!(
         (reply.status.as_u16(), reply.code()),
@@ -65,15 +77,7 @@ async fn a_request_more_than_five_minutes_ahead_is_refused() {
 async fn a_request_from_an_unknown_client_is_refused() {
     let api = TikiApi::new().await;
     let stranger = Signer::new(HeaderFamily::Tikivip, "stranger", Secret::new(TIKI_SECRET));
-    let reply = api
-        .send(signed_by(
-            &stranger,
-            Method::POST,
-            "/v1/transactions",
-            create_body(),
-            SystemTime::now(),
-        ))
-        .await;
+    let reply = create_signed_by(&api, &stranger).await;
     assert_unauthorized(&api, reply, 4).await;
 }
 
@@ -85,15 +89,7 @@ async fn a_request_signed_with_another_secret_is_refused() {
         TIKI_CLIENT_ID,
         Secret::new("guessed"),
     );
-    let reply = api
-        .send(signed_by(
-            &forger,
-            Method::POST,
-            "/v1/transactions",
-            create_body(),
-            SystemTime::now(),
-        ))
-        .await;
+    let reply = create_signed_by(&api, &forger).await;
     assert_unauthorized(&api, reply, 1).await;
 }
 
@@ -121,15 +117,7 @@ async fn partner_headers_do_not_open_tikis_routes() {
         TIKI_CLIENT_ID,
         Secret::new(TIKI_SECRET),
     );
-    let reply = api
-        .send(signed_by(
-            &partner,
-            Method::POST,
-            "/v1/transactions",
-            create_body(),
-            SystemTime::now(),
-        ))
-        .await;
+    let reply = create_signed_by(&api, &partner).await;
     assert_unauthorized(&api, reply, 1).await;
 }
 

@@ -2,6 +2,7 @@
 //! the partner's payment screen. Idempotent on `tiki_transaction_id`.
 
 use lambda_http::{Body, Request, Response};
+use tikivip_api::metrics::{self, Metric};
 use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, required_env, verified_body};
 use tikivip_domain::wire::{CreateTransactionRequest, CreatedTransaction, parse_json};
 use tikivip_domain::{NewTransaction, Timestamp, TransactionId};
@@ -47,7 +48,7 @@ impl CreateTransaction {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")?;
+        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(CreateTransaction::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
             Store::from_env().await?,
@@ -70,6 +71,7 @@ impl CreateTransaction {
         let created = self.store.create_transaction(new).await?;
         let txn = created.transaction;
         if created.is_new {
+            metrics::count(Metric::TransactionsCreated);
             tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, amount = %txn.amount, "transaction created");
         }
         Ok(CreatedTransaction {

@@ -58,7 +58,7 @@ impl GetTransaction {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")?;
+        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(GetTransaction::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
             Store::from_env().await?,

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
+use tikivip_api::metrics::{self, Metric};
 use tikivip_domain::{IpnJob, IpnState, Next, RetrySchedule, Timestamp};
 use tikivip_queue::{DeadLetter, IpnMessage, IpnQueue};
 use tikivip_store::Store;
@@ -56,10 +57,37 @@ impl Dispatcher {
             Ok(delays) => RetrySchedule::parse(&delays)?,
             Err(_) => RetrySchedule::default(),
         };
+        // Tiki's key comes through the same loader as the HTTP functions'
+        // (Secrets Manager in AWS); the client signs with the newest secret.
+        let newest = tikivip_api::keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")
+            .await?
+            .into_iter()
+            .next()
+            .ok_or("TIKIVIP_CLIENT_SECRET holds no secret")?;
+        // TIKI_TIMEOUT_MS bounds each call to Tiki (default 10 s), as in
+        // TikiClient::from_env; the function's timeout allows two calls.
+        let timeout = match std::env::var("TIKI_TIMEOUT_MS") {
+            Ok(millis) if !millis.trim().is_empty() => match millis.trim().parse::<u64>() {
+                Ok(millis) if millis > 0 => Duration::from_millis(millis),
+                _ => {
+                    return Err(format!(
+                        "TIKI_TIMEOUT_MS={millis:?} is not a positive number of milliseconds"
+                    )
+                    .into());
+                }
+            },
+            _ => Duration::from_millis(10_000),
+        };
+        let tiki = TikiClient::new(
+            tikivip_tiki_client::TikiEnvironment::from_env()?,
+            newest.client_id,
+            newest.secret,
+            timeout,
+        )?;
         Ok(Dispatcher::new(
             Store::from_env().await?,
             IpnQueue::from_env().await?,
-            TikiClient::from_env()?,
+            tiki,
             schedule,
         ))
     }
@@ -92,11 +120,17 @@ impl Dispatcher {
         let Some(mut job) = self.store.ipn_job(id).await? else {
             return Err(Fault(format!("transaction {id} has no IPN job")));
         };
+        let now = Timestamp::now_utc();
+        if job.state == IpnState::Exhausted {
+            // Only a redrive brings an exhausted job's message back (through
+            // `tikivip redrive` or SQS's own): it gets a fresh schedule.
+            self.store.reopen_ipn(id, now).await?;
+            (job.state, job.attempts, job.next_attempt_at) = (IpnState::Pending, 0, None);
+        }
         if job.state.is_final() {
             // A copy of a job that has ended (released twice, or redelivered).
             return Ok(Disposition::Done);
         }
-        let now = Timestamp::now_utc();
         let receipt = message.receipt_handle.as_deref().unwrap_or_default();
         if let Some(due) = job.next_attempt_at.filter(|due| *due > now) {
             // Back before its time: SQS caps a delay at 12 hours.
@@ -120,6 +154,7 @@ impl Dispatcher {
         let jitter = fastrand::f64() * 2.0 - 1.0;
         let next = job.next(&tried, tiki_view.as_ref(), &self.schedule, jitter);
         tracing::info!(transaction_id = %id, attempts = job.attempts, attempt = ?tried, tiki_view = ?tiki_view, next = ?next, "IPN attempt");
+        metrics::count(Metric::IpnAttempts);
 
         match next {
             Next::Finish(state, reason) => {
@@ -147,6 +182,7 @@ impl Dispatcher {
                     .dead_letter(&dead_letter(job_message.clone(), &job, now))
                     .await?;
                 self.store.record_ipn_progress(id, &job, now).await?;
+                metrics::count(Metric::IpnDeadLettered);
                 tracing::error!(transaction_id = %id, attempts = job.attempts, last_error = ?job.last_error, alert = "ipn_dead_lettered", "IPN schedule spent; job is in the dead-letter queue");
                 Ok(Disposition::Done)
             }
@@ -177,6 +213,11 @@ fn duration_between(from: Timestamp, to: Timestamp) -> Duration {
 /// Logs how a job ended; a refund required is an alert.
 fn report_end(job: &IpnJob, reason: &str) {
     let id = &job.ipn.transaction_id;
+    metrics::count(match job.state {
+        IpnState::RefundRequired => Metric::IpnRefundRequired,
+        IpnState::Rejected => Metric::IpnRejected,
+        _ => Metric::IpnDelivered,
+    });
     match job.state {
         IpnState::RefundRequired => {
             tracing::error!(transaction_id = %id, tiki_transaction_id = %job.ipn.reference_transaction_id, %reason, alert = "refund_required", "Tiki will not honour this payment: refund the customer")

@@ -6,9 +6,10 @@
 
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use tikivip_api::metrics::{self, Metric};
 use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, verified_body};
 use tikivip_domain::wire::parse_json;
-use tikivip_domain::{PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
+use tikivip_domain::{Ipn, PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
 use tikivip_queue::{IpnQueue, Outbox};
 use tikivip_signing::{HeaderFamily, Verifier};
 use tikivip_store::Store;
@@ -38,7 +39,7 @@ impl IpnReceiver {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET")?;
+        let keys = keys_from_env("PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET").await?;
         let queue = IpnQueue::from_env()
             .await
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -52,12 +53,18 @@ impl IpnReceiver {
     async fn receive(&self, request: &Request) -> Result<Received, Error> {
         let body = verified_body(&self.verifier, request)?;
         let result: PaymentResult = parse_json(body)?;
-        let (settlement, txn) = self.store.settle(&result, Timestamp::now_utc()).await?;
-        if let Settlement::Settled(status) = settlement {
-            tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, %status, event_id = %result.event_id, "transaction settled");
+        let settled = self.store.settle(&result, Timestamp::now_utc()).await;
+        metrics::count(match &settled {
+            Ok((Settlement::Settled(_), _)) => Metric::PaymentResultsAccepted,
+            Ok((Settlement::Duplicate, _)) => Metric::PaymentResultsDuplicate,
+            Err(_) => Metric::PaymentResultsRefused,
+        });
+        let (settlement, txn) = settled?;
+        if let (Settlement::Settled(_), Some(ipn)) = (settlement, Ipn::for_settled(&txn)) {
+            tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, status = %txn.status, event_id = %result.event_id, "transaction settled");
             // The job is safe in the outbox: a failure here only delays it
             // until the next sweep, so the payment core still gets its 200.
-            if let Err(err) = self.outbox.release(&txn.id).await {
+            if let Err(err) = self.outbox.release(ipn).await {
                 tracing::warn!(transaction_id = %txn.id, error = %err, "IPN job left in the outbox for the sweeper");
             }
         }

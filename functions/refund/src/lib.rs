@@ -3,11 +3,12 @@
 //! answers HTTP 500, as Tiki's spec asks.
 
 use lambda_http::{Body, Request, Response};
+use tikivip_api::metrics::{self, Metric};
 use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, verified_body};
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{RefundReceipt, RefundRequest, Timestamp};
 use tikivip_signing::{HeaderFamily, Verifier};
-use tikivip_store::Store;
+use tikivip_store::{Refunded, Store};
 
 pub struct Refund {
     verifier: Verifier,
@@ -20,7 +21,7 @@ impl Refund {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")?;
+        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(Refund::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
             Store::from_env().await?,
@@ -30,14 +31,20 @@ impl Refund {
     async fn refund(&self, request: &Request) -> Result<RefundReceipt, Error> {
         let body = verified_body(&self.verifier, request)?;
         let request: RefundRequest = parse_json(body)?;
-        let receipt = self.store.refund(&request, Timestamp::now_utc()).await?;
+        let Refunded { receipt, is_new } =
+            self.store.refund(&request, Timestamp::now_utc()).await?;
         tracing::info!(
             transaction_id = %receipt.transaction_id,
             request_id = %receipt.request_id,
             refund_amount = %receipt.refund_amount,
             refunded_amount = %receipt.refunded_amount,
-            "refund made or replayed"
+            replay = !is_new,
+            "refund answered"
         );
+        if is_new {
+            metrics::count(Metric::Refunds);
+            metrics::record(Metric::RefundedAmount, receipt.refund_amount.get());
+        }
         Ok(receipt)
     }
 }

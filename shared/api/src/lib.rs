@@ -3,6 +3,7 @@
 
 mod config;
 mod error;
+pub mod metrics;
 mod reply;
 
 use std::convert::Infallible;
@@ -13,7 +14,7 @@ use std::time::SystemTime;
 use lambda_http::{Body, Request, Response, service_fn};
 use tikivip_signing::{Verifier, signed_part};
 
-pub use config::{keys_from_env, required_env};
+pub use config::{ARN_SUFFIX, keys_from_env, load_secrets, required_env, secrets_from_env};
 pub use error::Error;
 pub use reply::{Failures, reply};
 
@@ -44,11 +45,17 @@ pub fn verified_body<'r>(verifier: &Verifier, request: &'r Request) -> Result<&'
         return Err(Error::BodyTooLarge(MAX_BODY_BYTES));
     }
     let signed = signed_part(request.method(), request.uri(), body);
-    verifier.verify(request.headers(), signed, SystemTime::now())?;
+    if let Err(refusal) = verifier.verify(request.headers(), signed, SystemTime::now()) {
+        metrics::count(metrics::Metric::SignatureRefusals);
+        return Err(refusal.into());
+    }
     Ok(body)
 }
 
-/// Logs in JSON, as CloudWatch reads it; `RUST_LOG` sets the level.
+/// Logs in JSON, as CloudWatch reads it; `RUST_LOG` sets the level. Each line
+/// carries the invocation's span, where the Lambda runtime puts `requestId`
+/// and `xrayTraceId`; the first line says the function started cold. Lambda
+/// stamps the time, so the lines do not.
 pub fn init_tracing() {
     tracing_subscriber::fmt()
         .json()
@@ -56,7 +63,10 @@ pub fn init_tracing() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_current_span(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .without_time()
         .init();
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+    tracing::info!(cold_start = true, function_name = %function, "function initialising");
 }

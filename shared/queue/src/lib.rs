@@ -80,16 +80,50 @@ impl IpnQueue {
     }
 
     /// The queues named by `IPN_QUEUE_URL` and `IPN_DEAD_LETTER_QUEUE_URL`.
+    ///
+    /// It also makes one cheap call (`GetQueueAttributes` of the queue's ARN),
+    /// so that the connection to SQS (TCP, TLS) and the SDK's first-call
+    /// set-up are done during init rather than in the first event. Best
+    /// effort: on a failure the first real call connects, as it would have.
     pub async fn from_env() -> Result<Self, Error> {
+        use aws_sdk_sqs::config::retry::RetryConfig;
+        use aws_sdk_sqs::config::timeout::TimeoutConfig;
+
         let url = |name: &str| {
             std::env::var(name).map_err(|_| Error::Config(format!("{name} is not set")))
         };
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Ok(IpnQueue::new(
+        let queue = IpnQueue::new(
             Client::new(&config),
             url("IPN_QUEUE_URL")?,
             url("IPN_DEAD_LETTER_QUEUE_URL")?,
-        ))
+        );
+        let warm_up = queue
+            .client
+            .get_queue_attributes()
+            .queue_url(&queue.queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .customize()
+            .config_override(
+                aws_sdk_sqs::Config::builder()
+                    .retry_config(RetryConfig::disabled())
+                    .timeout_config(
+                        TimeoutConfig::builder()
+                            .operation_timeout(Duration::from_secs(2))
+                            .build(),
+                    ),
+            )
+            .send()
+            .await;
+        match warm_up {
+            Ok(_) => tracing::debug!(queue_url = %queue.queue_url, "SQS connection opened at init"),
+            Err(err) => tracing::warn!(
+                queue_url = %queue.queue_url,
+                error = %DisplayErrorContext(&err),
+                "SQS warm-up at init failed; the first call will connect"
+            ),
+        }
+        Ok(queue)
     }
 
     /// Creates both queues with the deployment's redrive policy (development
@@ -267,19 +301,17 @@ impl Outbox {
         Outbox { store, queue }
     }
 
-    /// Puts the job of a settled transaction on the queue, then takes it out
-    /// of the outbox.
-    pub async fn release(&self, id: &TransactionId) -> Result<(), Error> {
-        let Some(job) = self.store.ipn_job(id).await? else {
-            return Err(Error::Malformed(format!("transaction {id} has no IPN job")));
-        };
+    /// Puts the IPN job of a settled transaction on the queue, then takes it
+    /// out of the outbox.
+    pub async fn release(&self, ipn: Ipn) -> Result<(), Error> {
+        let id = ipn.transaction_id.clone();
         self.queue
             .enqueue(&IpnMessage {
                 transaction_id: id.clone(),
-                ipn: job.ipn,
+                ipn,
             })
             .await?;
-        self.store.mark_ipn_enqueued(id).await?;
+        self.store.mark_ipn_enqueued(&id).await?;
         Ok(())
     }
 
@@ -289,7 +321,12 @@ impl Outbox {
     pub async fn sweep(&self, settled_before: Timestamp) -> Result<usize, Error> {
         let mut released = 0;
         for id in self.store.ipn_outbox(settled_before).await? {
-            match self.release(&id).await {
+            let job = self.store.ipn_job(&id).await?;
+            let Some(job) = job else {
+                tracing::error!(transaction_id = %id, "outbox entry without an IPN job");
+                continue;
+            };
+            match self.release(job.ipn).await {
                 Ok(()) => released += 1,
                 Err(err) => {
                     tracing::warn!(transaction_id = %id, error = %err, "IPN job left in the outbox")

@@ -3,6 +3,10 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use tikivip_domain::{Ipn, IpnJob, IpnState, Timestamp, Transaction, TransactionId};
 
@@ -50,27 +54,14 @@ impl Store {
 
     /// Takes the job out of the outbox once it is on the queue.
     pub async fn mark_ipn_enqueued(&self, id: &TransactionId) -> Result<(), Error> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(item_with_key(transaction_key(id))))
+        let update = self
+            .update_transaction(id)
             .update_expression("REMOVE attention, attention_at")
             .condition_expression("attention = :outbox")
-            .expression_attribute_values(":outbox", s(attention::IPN_OUTBOX))
-            .send()
-            .await;
-        match result {
-            // Already out of the outbox (a sweeper and the receiver both enqueued it).
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            other => other.map(|_| ()).map_err(Error::from),
-        }
+            .expression_attribute_values(":outbox", s(attention::IPN_OUTBOX));
+        // Not applied: already out of the outbox (the sweeper and the receiver
+        // both released it).
+        applied(update.send().await).map(|_| ())
     }
 
     /// Records where a job stands after an attempt. Only a PENDING job moves:
@@ -119,56 +110,26 @@ impl Store {
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(item_with_key(transaction_key(id))))
+        let update = self
+            .update_transaction(id)
             .update_expression(expression)
             .condition_expression("ipn_state = :pending")
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(err.into()),
-        }
+            .set_expression_attribute_values(Some(values));
+        applied(update.send().await)
     }
 
     /// Gives an exhausted job a fresh schedule (redrive from the dead-letter
     /// queue). Returns whether it was exhausted.
     pub async fn reopen_ipn(&self, id: &TransactionId, now: Timestamp) -> Result<bool, Error> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(item_with_key(transaction_key(id))))
+        let update = self
+            .update_transaction(id)
             .update_expression("SET ipn_state = :pending, ipn_attempts = :zero, updated_at = :now REMOVE ipn_next_attempt_at")
             .condition_expression("ipn_state = :exhausted")
             .expression_attribute_values(":pending", s(IpnState::Pending.as_str()))
             .expression_attribute_values(":exhausted", s(IpnState::Exhausted.as_str()))
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .expression_attribute_values(":now", timestamp(now))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(err.into()),
-        }
+            .expression_attribute_values(":now", timestamp(now));
+        applied(update.send().await)
     }
 
     /// Payments Tiki refused or does not know: each customer must be refunded.
@@ -182,6 +143,13 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    fn update_transaction(&self, id: &TransactionId) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_with_key(transaction_key(id))))
     }
 
     /// Items of the sparse attention index with this value, oldest first.
@@ -211,5 +179,21 @@ impl Store {
                 return Ok(items);
             }
         }
+    }
+}
+
+/// Whether a conditional update was applied: a failed condition is an answer
+/// here, not an error.
+fn applied<T>(result: Result<T, SdkError<UpdateItemError, HttpResponse>>) -> Result<bool, Error> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
     }
 }

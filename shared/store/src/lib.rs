@@ -15,6 +15,7 @@ mod transactions;
 use aws_sdk_dynamodb::Client;
 
 pub use error::Error;
+pub use refunds::Refunded;
 pub use transactions::Created;
 
 /// The transactions table, reached through the AWS SDK.
@@ -37,11 +38,48 @@ impl Store {
 
     /// A store for the table named by `TABLE_NAME`, with the SDK's default
     /// configuration chain. Call once per process, during init.
+    ///
+    /// It also makes one cheap call (a `GetItem` of a key no item has; every
+    /// function's role allows `GetItem`), so that the connection to DynamoDB
+    /// (TCP, TLS) and the SDK's first-call set-up (credentials, endpoint) are
+    /// done during init rather than in the first event. Best effort: on a
+    /// failure the first real call connects, as it would have anyway.
     pub async fn from_env() -> Result<Self, Error> {
+        use aws_sdk_dynamodb::config::retry::RetryConfig;
+        use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+        use aws_sdk_dynamodb::types::AttributeValue;
+
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| Error::Config("TABLE_NAME is not set".into()))?;
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Ok(Store::new(Client::new(&config), table))
+        let store = Store::new(Client::new(&config), table);
+        let warm_up = store
+            .client
+            .get_item()
+            .table_name(&store.table)
+            .key(schema::PARTITION_KEY, AttributeValue::S("WARMUP".into()))
+            .key(schema::SORT_KEY, AttributeValue::S("WARMUP".into()))
+            .customize()
+            .config_override(
+                aws_sdk_dynamodb::Config::builder()
+                    .retry_config(RetryConfig::disabled())
+                    .timeout_config(
+                        TimeoutConfig::builder()
+                            .operation_timeout(std::time::Duration::from_secs(2))
+                            .build(),
+                    ),
+            )
+            .send()
+            .await;
+        match warm_up {
+            Ok(_) => tracing::debug!(table = %store.table, "DynamoDB connection opened at init"),
+            Err(err) => tracing::warn!(
+                table = %store.table,
+                error = %aws_sdk_dynamodb::error::DisplayErrorContext(&err),
+                "DynamoDB warm-up at init failed; the first call will connect"
+            ),
+        }
+        Ok(store)
     }
 
     pub fn table(&self) -> &str {

@@ -11,6 +11,14 @@ use crate::schema::{refund_request_key, transaction_key};
 use crate::transactions::{NOT_EXISTS, Transacted};
 use crate::{Error, Store};
 
+/// The answer to a refund request, and whether this call made the refund
+/// (false: a replay of one made before).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refunded {
+    pub receipt: RefundReceipt,
+    pub is_new: bool,
+}
+
 impl Store {
     /// Makes a full or partial refund, idempotently on `request_id`.
     ///
@@ -20,11 +28,7 @@ impl Store {
     /// racing replays make one refund. A replay with the same body gets the first
     /// answer back; with another body it is refused. A refused refund leaves no
     /// trace, so its `request_id` may be tried again.
-    pub async fn refund(
-        &self,
-        request: &RefundRequest,
-        now: Timestamp,
-    ) -> Result<RefundReceipt, Error> {
+    pub async fn refund(&self, request: &RefundRequest, now: Timestamp) -> Result<Refunded, Error> {
         let fingerprint = request.fingerprint();
         // A refund whose condition fails is decided again against the transaction
         // as it now stands. Each lost race means another refund was appended, and
@@ -39,7 +43,10 @@ impl Store {
                 // A replay of a refund made earlier gets its first answer,
                 // whatever the transaction holds now (fully refunded, say).
                 return match self.replayed_refund(request, &fingerprint).await? {
-                    Some(receipt) => Ok(receipt),
+                    Some(receipt) => Ok(Refunded {
+                        receipt,
+                        is_new: false,
+                    }),
                     None => Err(refusal.into()),
                 };
             }
@@ -58,12 +65,22 @@ impl Store {
                 self.add_refund(&txn, &refund)?,
             ];
             match self.transact(writes).await? {
-                Transacted::Committed => return self.receipt(request).await,
+                Transacted::Committed => {
+                    let receipt = self.receipt(request).await?;
+                    return Ok(Refunded {
+                        receipt,
+                        is_new: true,
+                    });
+                }
                 Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
                     // The request_id was taken meanwhile: a racing replay or a reuse.
                     return self
                         .replayed_refund(request, &fingerprint)
                         .await?
+                        .map(|receipt| Refunded {
+                            receipt,
+                            is_new: false,
+                        })
                         .ok_or_else(|| {
                             Error::corrupt("refund request", "vanished after its write")
                         });

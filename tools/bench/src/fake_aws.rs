@@ -1,0 +1,111 @@
+//! DynamoDB and SQS without I/O, for the in-process benches: the real SDK
+//! clients (request building, SigV4, serialisation, response parsing) over an
+//! HTTP connector that answers from a script instead of the network.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
+use aws_smithy_runtime_api::client::http::{
+    HttpConnector, HttpConnectorFuture, SharedHttpConnector, http_client_fn,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use tikivip_queue::IpnQueue;
+use tikivip_store::Store;
+
+/// One scripted answer: the operation it answers (the end of `X-Amz-Target`,
+/// e.g. `GetItem`) and its JSON body.
+#[derive(Clone, Debug)]
+pub struct Scripted {
+    pub operation: &'static str,
+    pub body: String,
+}
+
+pub fn answer(operation: &'static str, body: impl Into<String>) -> Scripted {
+    Scripted {
+        operation,
+        body: body.into(),
+    }
+}
+
+/// Answers calls in the order of its script, over and over: one pass of the
+/// script is one request of the handler it stands behind.
+#[derive(Debug)]
+struct ScriptedConnector {
+    script: Vec<Scripted>,
+    next: AtomicUsize,
+}
+
+impl HttpConnector for ScriptedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let at = self.next.fetch_add(1, Ordering::Relaxed) % self.script.len();
+        let scripted = &self.script[at];
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        let response = if target.ends_with(scripted.operation) {
+            let mut response = HttpResponse::new(
+                StatusCode::try_from(200).expect("a status"),
+                SdkBody::from(scripted.body.clone()),
+            );
+            response
+                .headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            response
+        } else {
+            // A script out of step with the handler: fail loudly, not slowly.
+            let mut response = HttpResponse::new(
+                StatusCode::try_from(400).expect("a status"),
+                SdkBody::from(format!(
+                    r#"{{"__type":"BenchScriptMismatch","message":"expected {}, got {target}"}}"#,
+                    scripted.operation
+                )),
+            );
+            response
+                .headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            response
+        };
+        HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+fn scripted_client(script: Vec<Scripted>) -> SharedHttpClient {
+    assert!(!script.is_empty(), "a script answers at least one call");
+    let connector = SharedHttpConnector::new(ScriptedConnector {
+        script,
+        next: AtomicUsize::new(0),
+    });
+    let connector = Arc::new(connector);
+    http_client_fn(move |_, _| (*connector).clone())
+}
+
+fn credentials() -> Credentials {
+    Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench")
+}
+
+/// A store whose DynamoDB answers from `script`.
+pub fn store(script: Vec<Scripted>) -> Store {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("ap-southeast-1"))
+        .credentials_provider(credentials())
+        .http_client(scripted_client(script))
+        .build();
+    Store::new(aws_sdk_dynamodb::Client::from_conf(config), "bench")
+}
+
+/// An IPN queue whose SQS answers from `script`.
+pub fn queue(script: Vec<Scripted>) -> IpnQueue {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("ap-southeast-1"))
+        .credentials_provider(credentials())
+        .http_client(scripted_client(script))
+        .build();
+    IpnQueue::new(
+        aws_sdk_sqs::Client::from_conf(config),
+        "https://sqs.ap-southeast-1.amazonaws.com/123456789012/bench-ipn",
+        "https://sqs.ap-southeast-1.amazonaws.com/123456789012/bench-ipn-dead-letter",
+    )
+}
