@@ -6,6 +6,9 @@
 //!   rustls on aws-lc-rs; no `ring`, no `native-tls`, no OpenSSL;
 //! - `lambda_http` without its default features: the API Gateway HTTP API
 //!   (v2) event only;
+//! - no regex engine: the log filter is `tracing_subscriber::filter::Targets`
+//!   (shared/api), not `EnvFilter`, whose `env-filter` feature links
+//!   `regex-automata` (~0.3 MB of a package);
 //! - SHA-256 (every request's HMAC) in hardware: sha2 0.10 detects SHA-NI on
 //!   x86_64 through `cpufeatures` by itself, but compiles its ARMv8 SHA-2 path
 //!   only with its `asm` feature (shared/signing/Cargo.toml turns it on for
@@ -175,6 +178,22 @@ fn violations(function: &str, target: &str, graph: &Graph) -> Vec<String> {
     {
         fail(format!(
             "lambda_http must have only apigw_http (and tracing): {lambda_http:?}"
+        ));
+    }
+
+    // The SDK's own `regex-lite` is small and stays.
+    for banned in ["regex", "regex-automata", "regex-syntax", "matchers"] {
+        if graph.has(banned) {
+            fail(format!(
+                "links {banned}: who turns on tracing-subscriber's `env-filter`? \
+                 (`cargo tree -e features -i tracing-subscriber`)"
+            ));
+        }
+    }
+    let subscriber = graph.features("tracing-subscriber");
+    if subscriber.contains("env-filter") {
+        fail(format!(
+            "tracing-subscriber with `env-filter` (a regex engine): {subscriber:?}"
         ));
     }
 

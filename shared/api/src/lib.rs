@@ -3,6 +3,7 @@
 
 mod config;
 mod error;
+mod logging;
 pub mod metrics;
 mod reply;
 
@@ -16,6 +17,7 @@ use tikivip_signing::{Verifier, signed_part};
 
 pub use config::{ARN_SUFFIX, keys_from_env, load_secrets, required_env, secrets_from_env};
 pub use error::Error;
+pub use logging::init_tracing;
 pub use reply::{Failures, reply};
 
 /// Bodies larger than this are refused before they are parsed. Tiki's bodies
@@ -50,23 +52,4 @@ pub fn verified_body<'r>(verifier: &Verifier, request: &'r Request) -> Result<&'
         return Err(refusal.into());
     }
     Ok(body)
-}
-
-/// Logs in JSON, as CloudWatch reads it; `RUST_LOG` sets the level. Each line
-/// carries the invocation's span, where the Lambda runtime puts `requestId`
-/// and `xrayTraceId`; the first line says the function started cold. Lambda
-/// stamps the time, so the lines do not.
-pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .without_time()
-        .init();
-    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
-    tracing::info!(cold_start = true, function_name = %function, "function initialising");
 }
