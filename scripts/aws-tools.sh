@@ -20,6 +20,7 @@ readonly ZIGLANG_VERSION=0.17.1
 # moto shares the venv: it is named in the same pip call so that one resolver
 # run picks versions of boto3 & co. that suit both.
 MOTO_VERSION=$(sed -n 's/^readonly MOTO_VERSION=//p' scripts/moto.sh)
+WAITRESS_VERSION=$(sed -n 's/^readonly WAITRESS_VERSION=//p' scripts/moto.sh)
 readonly MOTO_VERSION
 readonly VENV=.venv
 readonly TEMPLATE=template.yaml
@@ -64,7 +65,8 @@ install() {
         "aws-sam-cli==$SAM_CLI_VERSION" \
         "cargo-lambda==$CARGO_LAMBDA_VERSION" \
         "ziglang==$ZIGLANG_VERSION" \
-        "moto[server]==$MOTO_VERSION"
+        "moto[server]==$MOTO_VERSION" \
+        "waitress==$WAITRESS_VERSION"
 }
 
 lint() {
