@@ -88,6 +88,15 @@ impl Transaction {
         Ok(())
     }
 
+    /// This transaction once `refund` is appended to it, as the store's write
+    /// leaves it when that write is conditioned on the refunds read here; `None`
+    /// if the total would overflow (a write `check_refund` allowed cannot).
+    pub fn with_refund(mut self, refund: Refund) -> Option<Transaction> {
+        self.refunded = self.refunded.checked_add(refund.amount)?;
+        self.refunds.push(refund);
+        Some(self)
+    }
+
     /// The answer to the refund made under `request_id`, derived from the refunds
     /// in the order they were made: a replay gets exactly the first answer.
     pub fn refund_receipt(&self, request_id: &RequestId) -> Option<RefundReceipt> {
@@ -185,14 +194,14 @@ mod tests {
     }
 
     fn apply(txn: &mut Transaction, request: &RefundRequest) {
-        txn.refunds.push(Refund {
+        let refund = Refund {
             refund_id: RefundId::generate(),
             request_id: request.request_id.clone(),
             amount: request.amount,
             reason: request.reason.clone(),
             created_at: Timestamp::UNIX_EPOCH,
-        });
-        txn.refunded = txn.refunded.checked_add(request.amount).unwrap();
+        };
+        *txn = txn.clone().with_refund(refund).unwrap();
     }
 
     fn result(txn: &Transaction, outcome: PaymentOutcome, amount: u64) -> PaymentResult {

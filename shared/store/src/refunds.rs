@@ -23,9 +23,11 @@ impl Store {
     /// Makes a full or partial refund, idempotently on `request_id`.
     ///
     /// One `TransactWriteItems` records the `request_id` (only if unused) and
-    /// adds the refund to its transaction (only while SUCCESS and while the total
-    /// stays within the amount), so concurrent refunds can never over-refund and
-    /// racing replays make one refund. A replay with the same body gets the first
+    /// adds the refund to its transaction (only while SUCCESS, while the total
+    /// stays within the amount, and while it holds exactly the refunds read
+    /// before), so concurrent refunds can never over-refund, racing replays make
+    /// one refund, and the answer follows from the transaction as read: two
+    /// calls in all. A replay with the same body gets the first
     /// answer back; with another body it is refused. A refused refund leaves no
     /// trace, so its `request_id` may be tried again.
     pub async fn refund(&self, request: &RefundRequest, now: Timestamp) -> Result<Refunded, Error> {
@@ -66,7 +68,12 @@ impl Store {
             ];
             match self.transact(writes).await? {
                 Transacted::Committed => {
-                    let receipt = self.receipt(request).await?;
+                    let receipt = txn
+                        .with_refund(refund)
+                        .and_then(|after| after.refund_receipt(&request.request_id))
+                        .ok_or_else(|| {
+                            Error::corrupt("transaction", "refund total out of range")
+                        })?;
                     return Ok(Refunded {
                         receipt,
                         is_new: true,
@@ -111,9 +118,10 @@ impl Store {
         item
     }
 
-    /// Appends the refund to its transaction. DynamoDB conditions have no
-    /// arithmetic, so the bound is computed here from the immutable amount:
-    /// `refunded_amount <= amount - refund` before the write.
+    /// Appends the refund to its transaction as read. DynamoDB conditions have
+    /// no arithmetic, so the bound is computed here from the immutable amount:
+    /// `refunded_amount <= amount - refund` before the write. The refunds are
+    /// append-only, so an unchanged count means an unchanged list.
     fn add_refund(&self, txn: &Transaction, refund: &Refund) -> Result<TransactWriteItem, Error> {
         let max_before =
             txn.max_refunded_before(refund.amount)
@@ -130,7 +138,7 @@ impl Store {
             )
             .condition_expression(
                 "#status = :success AND amount = :amount AND refunded_amount <= :max_before \
-                 AND size(refunds) < :max_refunds",
+                 AND size(refunds) = :refunds_read",
             )
             .expression_attribute_names("#status", attr::STATUS)
             .set_expression_attribute_values(Some(HashMap::from([
@@ -147,8 +155,8 @@ impl Store {
                 (":amount".to_owned(), n(txn.amount)),
                 (":max_before".to_owned(), n(max_before)),
                 (
-                    ":max_refunds".to_owned(),
-                    AttributeValue::N(Transaction::MAX_REFUNDS.to_string()),
+                    ":refunds_read".to_owned(),
+                    AttributeValue::N(txn.refunds.len().to_string()),
                 ),
             ])))
             .build()?;
