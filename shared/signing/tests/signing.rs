@@ -81,6 +81,87 @@ fn a_post_signs_its_body_and_a_get_its_path_and_query() {
     );
 }
 
+/// HMAC-SHA256 over the payload encoded in one go, as Tiki's documentation
+/// writes it: what the streaming encoder must agree with.
+fn reference_signature(secret: &[u8], ts: u64, client_id: &str, part: &[u8]) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let mut payload = format!("{ts}.{client_id}.").into_bytes();
+    payload.extend_from_slice(part);
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+    mac.update(encoded.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[test]
+fn signatures_of_bodies_of_every_length_match_the_one_shot_encoding() {
+    let secret = secret();
+    // Every length to 2000, then around each 1536-byte chunk the encoder
+    // works in and the 16 KiB a body may reach.
+    let lengths = (0..=2000usize)
+        .chain((1..=11).flat_map(|k| k * 1536 - 3..=k * 1536 + 3))
+        .chain(16 * 1024 - 3..=16 * 1024 + 3);
+    for len in lengths {
+        let body: Vec<u8> = (0..len).map(|i| (i * 131 + len) as u8).collect();
+        let expected = reference_signature(SECRET.as_bytes(), TIMESTAMP, CLIENT_ID, &body);
+        assert_eq!(
+            sign(&secret, TIMESTAMP, CLIENT_ID, &body),
+            expected,
+            "{len} bytes"
+        );
+        if len % 97 == 0 {
+            let headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, &body);
+            let v = verifier(HeaderFamily::Tikivip);
+            assert_eq!(v.verify(&headers, &body, at(TIMESTAMP)), Ok(CLIENT_ID));
+        }
+    }
+    for ts in [0, 7, 10, 99_999, u64::MAX] {
+        assert_eq!(
+            sign(&secret, ts, "c", b"{}"),
+            reference_signature(SECRET.as_bytes(), ts, "c", b"{}"),
+            "timestamp {ts}"
+        );
+    }
+}
+
+#[test]
+fn a_timestamp_with_a_plus_or_leading_zeros_signs_as_its_value() {
+    let v = verifier(HeaderFamily::Tikivip);
+    for written in [format!("+{TIMESTAMP}"), format!("00{TIMESTAMP}")] {
+        let mut headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, b"{}");
+        headers.insert("x-tikivip-timestamp", written.parse().unwrap());
+        assert_eq!(
+            v.verify(&headers, b"{}", at(TIMESTAMP)),
+            Ok(CLIENT_ID),
+            "{written}"
+        );
+    }
+}
+
+#[test]
+fn a_signature_of_the_wrong_length_is_a_bad_signature() {
+    let v = verifier(HeaderFamily::Tikivip);
+    for signature in [&POST_SIGNATURE[..62], &format!("{POST_SIGNATURE}00")] {
+        let mut headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, br#"{"id":123}"#);
+        headers.insert("x-tikivip-signature", signature.parse().unwrap());
+        assert_eq!(
+            v.verify(&headers, br#"{"id":123}"#, at(TIMESTAMP)),
+            Err(Error::BadSignature)
+        );
+    }
+    // Upper-case hex is the same signature.
+    let mut headers = signed_headers(HeaderFamily::Tikivip, TIMESTAMP, br#"{"id":123}"#);
+    headers.insert(
+        "x-tikivip-signature",
+        POST_SIGNATURE.to_uppercase().parse().unwrap(),
+    );
+    assert_eq!(
+        v.verify(&headers, br#"{"id":123}"#, at(TIMESTAMP)),
+        Ok(CLIENT_ID)
+    );
+}
+
 #[test]
 fn verifies_both_vectors_with_their_published_headers() {
     let mut headers = HeaderMap::new();
@@ -218,6 +299,50 @@ fn a_signature_that_is_not_hex_is_a_bad_signature() {
         verifier(HeaderFamily::Tikivip).verify(&headers, b"{}", at(TIMESTAMP)),
         Err(Error::BadSignature)
     );
+}
+
+#[test]
+fn a_header_that_is_not_text_is_missing() {
+    let family = HeaderFamily::Tikivip;
+    for name in [
+        family.timestamp_header(),
+        family.client_id_header(),
+        family.signature_header(),
+    ] {
+        let mut headers = signed_headers(family, TIMESTAMP, b"{}");
+        headers.insert(name, http::HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap());
+        assert_eq!(
+            verifier(family).verify(&headers, b"{}", at(TIMESTAMP)),
+            Err(Error::MissingHeader(name))
+        );
+    }
+}
+
+#[test]
+fn of_a_header_sent_twice_the_first_counts() {
+    let family = HeaderFamily::Tikivip;
+    let good = signed_headers(family, TIMESTAMP, b"{}");
+    let wrong = "0".repeat(64);
+    for (first, second, expected) in [
+        (
+            &good[family.signature_header()],
+            wrong.as_str(),
+            Ok(CLIENT_ID),
+        ),
+        (
+            &wrong.parse().unwrap(),
+            good[family.signature_header()].to_str().unwrap(),
+            Err(Error::BadSignature),
+        ),
+    ] {
+        let mut headers = good.clone();
+        headers.insert(family.signature_header(), first.clone());
+        headers.append(family.signature_header(), second.parse().unwrap());
+        assert_eq!(
+            verifier(family).verify(&headers, b"{}", at(TIMESTAMP)),
+            expected
+        );
+    }
 }
 
 #[test]
