@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64_simd::AsOut;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
@@ -148,92 +147,7 @@ fn signing(c: &mut Criterion) {
             mac.finalize().into_bytes()
         })
     });
-    // What the signing crate's verifier could be (a sketch, not used by the
-    // functions): the HMAC key schedule done once per secret, the payload
-    // encoded in one pass into a stack buffer, the hex decoded into an array.
-    for simd in [false, true] {
-        let lean = LeanVerifier::new(&client.id, client.secret.as_bytes(), simd);
-        assert!(lean.verify(&headers, body.as_bytes(), now));
-        let id = if simd {
-            "verify_lean_simd_sketch_300B"
-        } else {
-            "verify_lean_sketch_300B"
-        };
-        group.bench_function(id, |b| {
-            b.iter(|| assert!(lean.verify(black_box(&headers), black_box(body.as_bytes()), now)))
-        });
-    }
     group.finish();
-}
-
-/// A sketch of a leaner `Verifier::verify`, same protocol: see above.
-struct LeanVerifier {
-    /// Encode with base64-simd (already linked by the AWS SDK) rather than
-    /// the base64 crate.
-    simd: bool,
-    client_id: String,
-    /// HMAC-SHA256 with the key absorbed (ipad/opad blocks hashed) once.
-    keyed: Hmac<Sha256>,
-}
-
-impl LeanVerifier {
-    fn new(client_id: &str, secret: &[u8], simd: bool) -> Self {
-        LeanVerifier {
-            simd,
-            client_id: client_id.to_owned(),
-            keyed: Hmac::<Sha256>::new_from_slice(secret).expect("any key length"),
-        }
-    }
-
-    fn verify(&self, headers: &HeaderMap, signed_part: &[u8], now: SystemTime) -> bool {
-        let header = |name: &str| headers.get(name).map(|v| v.as_bytes());
-        let (Some(timestamp), Some(client_id), Some(signature)) = (
-            header("x-tikivip-timestamp"),
-            header("x-tikivip-client-id"),
-            header("x-tikivip-signature"),
-        ) else {
-            return false;
-        };
-        let Some(ms) = std::str::from_utf8(timestamp)
-            .ok()
-            .and_then(|t| t.parse::<u64>().ok())
-        else {
-            return false;
-        };
-        if ms.abs_diff(unix_millis(now)) > 5 * 60 * 1000 || client_id != self.client_id.as_bytes() {
-            return false;
-        }
-        let mut expected = [0u8; 32];
-        if hex::decode_to_slice(signature, &mut expected).is_err() {
-            return false;
-        }
-        // timestamp "." client_id "." signed_part, base64url without padding,
-        // in one pass (bodies are at most 16 KiB; a larger one would stream).
-        let mut payload = [0u8; 1024];
-        let len = timestamp.len() + client_id.len() + signed_part.len() + 2;
-        if len > payload.len() {
-            return false;
-        }
-        let mut at = 0;
-        for part in [timestamp, b".", client_id, b".", signed_part] {
-            payload[at..at + part.len()].copy_from_slice(part);
-            at += part.len();
-        }
-        let mut encoded = [0u8; 1366];
-        let written = if self.simd {
-            base64_simd::URL_SAFE_NO_PAD
-                .encode(&payload[..len], encoded.as_mut_slice().as_out())
-                .len()
-        } else {
-            match URL_SAFE_NO_PAD.encode_slice(&payload[..len], &mut encoded) {
-                Ok(written) => written,
-                Err(_) => return false,
-            }
-        };
-        let mut mac = self.keyed.clone();
-        mac.update(&encoded[..written]);
-        mac.verify_slice(&expected).is_ok()
-    }
 }
 
 criterion_group! {
