@@ -79,7 +79,6 @@ pub const TIKI_ID: &str = "88062110977884170";
 pub const AMOUNT: u64 = 10_000_000;
 pub const REFUND_AMOUNT: u64 = 30_000;
 pub const REQUEST_ID: &str = "bench-refund-1";
-pub const REFUND_ID: &str = "R0193a1b2c3d4e5f60718293a4b5c6d7f";
 pub const CREATED_AT: &str = "2025-11-22T03:00:00Z";
 
 /// The signed API Gateway event of one call of `route`, signed now.
@@ -163,31 +162,16 @@ fn timestamp(rfc3339: &str) -> Timestamp {
     Timestamp::parse(rfc3339, &Rfc3339).expect("an RFC 3339 fixture")
 }
 
-/// The fixture transaction in `status`, with `refunds` refunds of
-/// [`REFUND_AMOUNT`] (the last under [`REQUEST_ID`]).
-pub fn transaction(status: TransactionStatus, refunds: usize) -> Transaction {
+/// The fixture transaction in `status`, without refunds.
+pub fn transaction(status: TransactionStatus) -> Transaction {
     let created_at = timestamp(CREATED_AT);
-    let refunds: Vec<Refund> = (0..refunds)
-        .map(|i| Refund {
-            refund_id: RefundId::parse(format!("{REFUND_ID}{i}")).expect("an id"),
-            request_id: tikivip_domain::RequestId::parse(if i + 1 == refunds {
-                REQUEST_ID.to_owned()
-            } else {
-                format!("earlier-{i}")
-            })
-            .expect("an id"),
-            amount: Vnd::new(REFUND_AMOUNT).expect("an amount"),
-            reason: tikivip_domain::wire::Text::new("customer asked").expect("short"),
-            created_at,
-        })
-        .collect();
     Transaction {
         id: TransactionId::parse(TXN_ID).expect("an id"),
         tiki_id: TikiTransactionId::parse(TIKI_ID).expect("an id"),
         amount: Vnd::new(AMOUNT).expect("an amount"),
         status,
-        refunded: Vnd::new(REFUND_AMOUNT * refunds.len() as u64).expect("an amount"),
-        refunds,
+        refunded: Vnd::ZERO,
+        refunds: Vec::new(),
         partner_banking_method: None,
         description: Some(tikivip_domain::wire::Text::new("TikiVIP 12 tháng").expect("short")),
         customer: None,
@@ -215,8 +199,8 @@ impl Default for Pure {
                 "https://pay.partner.example/tikivip/{transaction_id}",
             )
             .expect("a template"),
-            paid: transaction(TransactionStatus::Success, 0),
-            pending: transaction(TransactionStatus::Pending, 0),
+            paid: transaction(TransactionStatus::Success),
+            pending: transaction(TransactionStatus::Pending),
         }
     }
 }
@@ -287,22 +271,18 @@ impl Pure {
         let body = verified_body(&self.tiki, request)?;
         let request: RefundRequest = parse_json(body)?;
         let _fingerprint = request.fingerprint();
-        let mut txn = self.paid.clone();
+        let txn = self.paid.clone();
         txn.check_refund(&request)?;
         let refund = Refund {
-            refund_id: RefundId::parse(format!("R{}", uuid::Uuid::now_v7().simple()))?,
+            refund_id: RefundId::generate(),
             request_id: request.request_id.clone(),
             amount: request.amount,
             reason: request.reason.clone(),
             created_at: Timestamp::now_utc(),
         };
-        txn.refunded = txn
-            .refunded
-            .checked_add(refund.amount)
-            .ok_or(Refusal::InvalidRequest("overflow".into()))?;
-        txn.refunds.push(refund);
         let receipt = txn
-            .refund_receipt(&request.request_id)
+            .with_refund(refund)
+            .and_then(|after| after.refund_receipt(&request.request_id))
             .ok_or(Refusal::TransactionNotFound)?;
         tracing::info!(
             transaction_id = %receipt.transaction_id,
@@ -389,9 +369,8 @@ pub struct Faked {
 impl Default for Faked {
     fn default() -> Self {
         let tiki = Client::dev_tiki().verifier();
-        let paid = transaction(TransactionStatus::Success, 0);
-        let refunded = transaction(TransactionStatus::Success, 1);
-        let pending = transaction(TransactionStatus::Pending, 0);
+        let paid = transaction(TransactionStatus::Success);
+        let pending = transaction(TransactionStatus::Pending);
         let claim = json!({"Item": {
             "pk": {"S": format!("TIKI#{TIKI_ID}")},
             "sk": {"S": "TIKI"},
@@ -422,7 +401,6 @@ impl Default for Faked {
                 fake_aws::store(vec![
                     answer("GetItem", get_item(&paid)),
                     answer("TransactWriteItems", "{}"),
-                    answer("GetItem", get_item(&refunded)),
                 ]),
             ),
             receiver: IpnReceiver::new(
@@ -462,7 +440,7 @@ impl Faked {
 pub fn init_tracing_to_sink() {
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_max_level(tracing::Level::INFO)
         .with_current_span(false)
         .without_time()
         .with_writer(std::io::sink)

@@ -307,7 +307,7 @@ fn main() -> Result<(), Error> {
             "TransactWriteItems",
             "GetItem",
             "GetItem ×2",
-            "GetItem, TransactWriteItems, GetItem",
+            "GetItem, TransactWriteItems",
             "GetItem, TransactWriteItems, SendMessage, UpdateItem",
         ];
         if let Some(floor) = criterion_ns(&args.criterion, "route_pure", "lambda_http_only") {
