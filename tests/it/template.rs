@@ -278,6 +278,7 @@ const READERS: &[&str] = &[
     "url",
     "secrets_from_env",
     "keys_from_env",
+    "keys_and_store",
 ];
 
 /// Settings the code reads only to override a default.
@@ -466,7 +467,10 @@ fn settings_read_by(binary: &str) -> Settings {
                     .into_iter()
                     .filter(|l| is_setting_name(l))
                     .collect();
-                if matches!(*reader, "keys_from_env" | "secrets_from_env") {
+                if matches!(
+                    *reader,
+                    "keys_from_env" | "keys_and_store" | "secrets_from_env"
+                ) {
                     settings.secrets.extend(names.last().cloned());
                 }
                 settings.all.extend(names);

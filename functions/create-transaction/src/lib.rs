@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Request, Response};
 use tikivip_api::metrics::{self, Metric};
-use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, required_env, verified_body};
+use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, required_env, verified_body};
 use tikivip_domain::wire::{CreateTransactionRequest, CreatedTransaction, parse_json};
 use tikivip_domain::{NewTransaction, Timestamp, TransactionId};
 use tikivip_signing::{HeaderFamily, Verifier};
@@ -48,10 +48,10 @@ impl CreateTransaction {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+        let (keys, store) = keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(CreateTransaction::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
-            Store::from_env().await?,
+            store,
             PaymentUrlTemplate::new(required_env("PAYMENT_URL_TEMPLATE")?)?,
         ))
     }

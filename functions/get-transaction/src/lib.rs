@@ -2,7 +2,7 @@
 //! `GET /v1/transactions?tiki_transaction_id=…`: Tiki looks up a transaction.
 
 use lambda_http::{Body, Request, Response};
-use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, verified_body};
+use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, verified_body};
 use tikivip_domain::wire::TransactionView;
 use tikivip_domain::{Error as Refusal, TikiTransactionId, Transaction, TransactionId};
 use tikivip_signing::{HeaderFamily, Verifier};
@@ -58,10 +58,10 @@ impl GetTransaction {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+        let (keys, store) = keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(GetTransaction::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
-            Store::from_env().await?,
+            store,
         ))
     }
 

@@ -59,8 +59,18 @@ impl Dispatcher {
         };
         // Tiki's key comes through the same loader as the HTTP functions'
         // (Secrets Manager in AWS); the client signs with the newest secret.
-        let newest = tikivip_api::keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")
-            .await?
+        // The secret, the table and the queue are reached side by side: in AWS
+        // each is a TLS connection of its own.
+        let ((keys, store), queue) = tokio::try_join!(
+            async {
+                Ok::<_, lambda_runtime::Error>(
+                    tikivip_api::keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")
+                        .await?,
+                )
+            },
+            async { Ok(IpnQueue::from_env().await?) },
+        )?;
+        let newest = keys
             .into_iter()
             .next()
             .ok_or("TIKIVIP_CLIENT_SECRET holds no secret")?;
@@ -84,12 +94,7 @@ impl Dispatcher {
             newest.secret,
             timeout,
         )?;
-        Ok(Dispatcher::new(
-            Store::from_env().await?,
-            IpnQueue::from_env().await?,
-            tiki,
-            schedule,
-        ))
+        Ok(Dispatcher::new(store, queue, tiki, schedule))
     }
 
     /// Handles a batch; answers with the messages to keep.

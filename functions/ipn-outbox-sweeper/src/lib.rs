@@ -30,11 +30,12 @@ impl Sweeper {
             Ok(seconds) => Duration::from_secs(seconds.parse()?),
             Err(_) => DEFAULT_GRACE,
         };
-        Ok(Sweeper::new(
-            Store::from_env().await?,
-            IpnQueue::from_env().await?,
-            grace,
-        ))
+        // Side by side: in AWS each is a TLS connection with a warm-up call.
+        let (store, queue) = tokio::try_join!(
+            async { Ok::<_, lambda_runtime::Error>(Store::from_env().await?) },
+            async { Ok(IpnQueue::from_env().await?) },
+        )?;
+        Ok(Sweeper::new(store, queue, grace))
     }
 
     /// One sweep; returns how many jobs it released.

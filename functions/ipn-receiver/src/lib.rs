@@ -7,7 +7,7 @@
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tikivip_api::metrics::{self, Metric};
-use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, verified_body};
+use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, verified_body};
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{Ipn, PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
 use tikivip_queue::{IpnQueue, Outbox};
@@ -39,13 +39,17 @@ impl IpnReceiver {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET").await?;
-        let queue = IpnQueue::from_env()
-            .await
-            .map_err(|e| Error::Config(e.to_string()))?;
+        let ((keys, store), queue) = tokio::try_join!(
+            keys_and_store("PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET"),
+            async {
+                IpnQueue::from_env()
+                    .await
+                    .map_err(|e| Error::Config(e.to_string()))
+            },
+        )?;
         Ok(IpnReceiver::new(
             Verifier::new(HeaderFamily::Partner, keys),
-            Store::from_env().await?,
+            store,
             queue,
         ))
     }

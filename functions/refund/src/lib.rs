@@ -4,7 +4,7 @@
 
 use lambda_http::{Body, Request, Response};
 use tikivip_api::metrics::{self, Metric};
-use tikivip_api::{Error, Failures, Handler, keys_from_env, reply, verified_body};
+use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, verified_body};
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{RefundReceipt, RefundRequest, Timestamp};
 use tikivip_signing::{HeaderFamily, Verifier};
@@ -21,10 +21,10 @@ impl Refund {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let keys = keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+        let (keys, store) = keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(Refund::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
-            Store::from_env().await?,
+            store,
         ))
     }
 

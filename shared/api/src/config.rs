@@ -12,6 +12,7 @@ use std::future::Future;
 
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use tikivip_signing::{ClientKey, Secret};
+use tikivip_store::Store;
 
 use crate::Error;
 
@@ -27,6 +28,18 @@ fn required(name: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, 
     env(name)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| Error::Config(format!("{name} is not set")))
+}
+
+/// The keys of [`keys_from_env`] and the store, fetched side by side: in AWS
+/// each is a TLS connection of its own (Secrets Manager, DynamoDB, with the
+/// store's warm-up call), and init then costs the slower of the two, not both.
+pub async fn keys_and_store(
+    id_var: &str,
+    secret_var: &str,
+) -> Result<(Vec<ClientKey>, Store), Error> {
+    tokio::try_join!(keys_from_env(id_var, secret_var), async {
+        Ok(Store::from_env().await?)
+    })
 }
 
 /// The keys one client may sign with: its id from `id_var`, and each of the

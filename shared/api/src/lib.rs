@@ -15,7 +15,9 @@ use std::time::SystemTime;
 use lambda_http::{Body, Request, Response, service_fn};
 use tikivip_signing::{Verifier, signed_part};
 
-pub use config::{ARN_SUFFIX, keys_from_env, load_secrets, required_env, secrets_from_env};
+pub use config::{
+    ARN_SUFFIX, keys_and_store, keys_from_env, load_secrets, required_env, secrets_from_env,
+};
 pub use error::Error;
 pub use logging::init_tracing;
 pub use reply::{Failures, reply};
