@@ -7,7 +7,8 @@
 #   2. cold starts: each function exec'd afresh under a local Lambda Runtime
 #      API (tools/bench, bench-lambda): init, first event, peak RSS
 #   3. in-process CPU per request and signing (criterion)
-#   4. `make dev` under a signed open-loop load (bench-load)
+#   4. `make dev` under a signed open-loop load (bench-load), then the same
+#      mix through wrk as a cross-check
 #   5. package sizes: `make package` (arm64 zips), else x86_64 zips as a proxy
 #   6. the report (bench-report)
 #
@@ -50,6 +51,17 @@ readonly BENCH_PORT=${BENCH_PORT:-3900}
 readonly BENCH_SIMULATOR_PORT=${BENCH_SIMULATOR_PORT:-4910}
 export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL:-http://127.0.0.1:${MOTO_PORT:-5005}}
 
+# wrk, the load generator of the cross-check in step 4, from Debian.
+install_wrk() {
+    command -v wrk >/dev/null && return 0
+    local sudo=()
+    [[ $(id -u) == 0 ]] || sudo=(sudo)
+    echo "bench: installing wrk (Debian package)"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q wrk >/dev/null ||
+        { "${sudo[@]}" apt-get update -q >/dev/null &&
+            DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q wrk >/dev/null; }
+}
+
 started=$SECONDS
 step() { printf '\n== bench: %s (%d s in)\n' "$*" $((SECONDS - started)); }
 
@@ -66,6 +78,7 @@ done
 "$CARGO" build --release "${bins[@]}"
 # What `make dev` runs, built now so that its start is not timed as a build.
 "$CARGO" build -p tikivip-tools --bin tikivip
+install_wrk
 
 # ---------------------------------------------------------------- 2. cold starts
 step "2/6 cold starts: $RUNS fresh instances per function, then $BURST events to one"
@@ -86,7 +99,7 @@ step "3/6 in-process CPU per request and signing (criterion)"
 "$CARGO" bench -p tikivip-bench --bench inprocess
 
 # ---------------------------------------------------------------- 4. load
-step "4/6 make dev: capacity sweep ($LOAD_SWEEP req/s), then $LOAD_RATE req/s for $LOAD_SECONDS s"
+step "4/6 make dev: capacity sweep ($LOAD_SWEEP req/s), then $LOAD_RATE req/s for $LOAD_SECONDS s, then the same through wrk"
 dev_pid=
 stop_dev() {
     [[ -n $dev_pid ]] || return 0
@@ -107,7 +120,7 @@ PORT=$BENCH_PORT TIKI_SIMULATOR_PORT=$BENCH_SIMULATOR_PORT TABLE_NAME="tikivip-b
 dev_pid=$!
 target/release/bench-load --base-url "http://127.0.0.1:$BENCH_PORT" --rate "$LOAD_RATE" \
     --duration "$LOAD_SECONDS" --sweep "$LOAD_SWEEP" --step-seconds "$STEP_SECONDS" \
-    --out "$OUT/load.json" --server "make dev" || {
+    --out "$OUT/load.json" --server "make dev" --wrk-script scripts/bench-wrk.lua || {
     echo "bench: the load run failed; last lines of $OUT/dev.log:" >&2
     tail -n 20 "$OUT/dev.log" >&2
     exit 1

@@ -40,8 +40,9 @@ struct Args {
     /// Seconds of load.
     #[arg(long, default_value_t = 60)]
     duration: u64,
-    /// Transactions paid before the run, for the refunds and look-ups.
-    #[arg(long, default_value_t = 200)]
+    /// Transactions paid before the run, for the refunds and look-ups (enough
+    /// that each gets a handful of refunds, as in life, not dozens).
+    #[arg(long, default_value_t = 1000)]
     paid: usize,
     /// Wait up to this many seconds for the API to answer before starting.
     #[arg(long, default_value_t = 300)]
@@ -63,6 +64,14 @@ struct Args {
     /// in the template is 10 s).
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// After the run, the same mix at the same rate through wrk, a standard
+    /// load generator, as a cross-check of this driver: wrk's Lua script
+    /// (scripts/bench-wrk.lua). wrk must be on PATH.
+    #[arg(long)]
+    wrk_script: Option<PathBuf>,
+    /// wrk's connections, each paced to its share of the rate.
+    #[arg(long, default_value_t = 16)]
+    wrk_connections: u32,
 }
 
 /// The budget of the load figure.
@@ -142,6 +151,24 @@ struct Output {
     step_seconds: u64,
     /// The highest sweep rate with no error and p99 within budget.
     sustained_rate: Option<u32>,
+    wrk: Option<WrkReport>,
+}
+
+/// The cross-check through wrk: closed loop, each connection pausing between
+/// requests so that together they offer `offered_rate`.
+#[derive(Debug, Serialize)]
+struct WrkReport {
+    command: String,
+    connections: u32,
+    offered_rate: f64,
+    achieved_rate: f64,
+    requests: u64,
+    /// Answers other than HTTP 200, and connect/read/write errors and timeouts.
+    errors: u64,
+    first_error: String,
+    /// What wrk measures: from when each request went out (not when it was due).
+    latency_ms: serde_json::Value,
+    cpu_percent: Vec<(String, f64)>,
 }
 
 type Http = HttpClient<HttpConnector, Full<Bytes>>;
@@ -394,6 +421,164 @@ fn watched(port: u16) -> Vec<(String, u32)> {
     found
 }
 
+/// The CPU the emulator and the API server use over a run.
+struct CpuWatch {
+    before: Vec<(String, u32, Option<Duration>)>,
+}
+
+impl CpuWatch {
+    fn start(port: u16) -> Self {
+        CpuWatch {
+            before: watched(port)
+                .into_iter()
+                .map(|(name, pid)| (name, pid, cpu_time(pid)))
+                .collect(),
+        }
+    }
+
+    /// Each process's CPU since the start, in % of one core over `elapsed`.
+    fn percent(&self, elapsed: Duration) -> Vec<(String, f64)> {
+        self.before
+            .iter()
+            .filter_map(|(name, pid, before)| {
+                let used = cpu_time(*pid)?.checked_sub((*before)?)?;
+                Some((
+                    name.clone(),
+                    100.0 * used.as_secs_f64() / elapsed.as_secs_f64(),
+                ))
+            })
+            .collect()
+    }
+}
+
+/// A Lua string literal of `text` (bytes kept; quotes, backslashes and
+/// control characters escaped).
+fn lua_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii_control() => out.push_str(&format!("\\{:03}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The requests as the Lua table scripts/bench-wrk.lua loads.
+fn lua_requests(requests: &[Prepared]) -> String {
+    let mut lua = String::from("return {\n");
+    for request in requests {
+        let headers: Vec<String> = request
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                format!(
+                    "[{}] = {}",
+                    lua_string(name.as_str()),
+                    lua_string(value.to_str().unwrap_or_default())
+                )
+            })
+            .collect();
+        let body = if request.body.is_empty() {
+            "nil".to_owned()
+        } else {
+            lua_string(&String::from_utf8_lossy(&request.body))
+        };
+        lua.push_str(&format!(
+            "{{method = {}, path = {}, headers = {{{}}}, body = {body}}},\n",
+            lua_string(request.method.as_str()),
+            lua_string(&request.path),
+            headers.join(", ")
+        ));
+    }
+    lua.push_str("}\n");
+    lua
+}
+
+/// The same mix at `rate` for `seconds`, through wrk.
+async fn run_wrk(
+    target: &Target,
+    script: &std::path::Path,
+    connections: u32,
+    rate: u32,
+    seconds: u64,
+    offset: usize,
+    dir: &std::path::Path,
+) -> Result<WrkReport, Error> {
+    // Closed loop: more requests than the rate asks for, so that wrk never
+    // comes back to a create or a refund it already sent.
+    let total = (u64::from(rate) * seconds * 2) as usize;
+    let requests_path = dir.join("wrk-requests.lua");
+    let out_path = dir.join("wrk.json");
+    std::fs::write(
+        &requests_path,
+        lua_requests(&plan(total, &target.paid, offset)),
+    )?;
+    let threads = 2;
+    let delay_ms = (f64::from(connections) * 1000.0 / f64::from(rate)).round() as u64;
+    let args: Vec<String> = vec![
+        format!("-t{threads}"),
+        format!("-c{connections}"),
+        format!("-d{seconds}s"),
+        format!("--timeout={}s", target.timeout.as_secs()),
+        "-s".into(),
+        script.display().to_string(),
+        target.base.clone(),
+        "--".into(),
+        requests_path.display().to_string(),
+        delay_ms.to_string(),
+        out_path.display().to_string(),
+        threads.to_string(),
+    ];
+    let cpu = CpuWatch::start(target.port);
+    let started = Instant::now();
+    let output = tokio::process::Command::new("wrk")
+        .args(&args)
+        .output()
+        .await
+        .map_err(|e| format!("wrk: {e} (is it installed? scripts/bench.sh installs it)"))?;
+    let cpu_percent = cpu.percent(started.elapsed());
+    eprintln!("{}", String::from_utf8_lossy(&output.stdout));
+    if !output.status.success() {
+        return Err(format!(
+            "wrk failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path)?)?;
+    let count = |key: &str| result[key].as_u64().unwrap_or(0);
+    let requests = count("requests");
+    let duration_s = count("duration_us") as f64 / 1e6;
+    Ok(WrkReport {
+        command: format!("wrk {}", args.join(" ")),
+        connections,
+        offered_rate: f64::from(connections) * 1000.0 / delay_ms as f64,
+        achieved_rate: requests as f64 / duration_s,
+        requests,
+        errors: [
+            "non_200",
+            "connect_errors",
+            "read_errors",
+            "write_errors",
+            "timeouts",
+        ]
+        .into_iter()
+        .map(count)
+        .sum(),
+        first_error: result["first_non_200"].as_str().unwrap_or("").to_owned(),
+        latency_ms: result["latency_ms"].clone(),
+        cpu_percent,
+    })
+}
+
 /// What every run shares: the API and the transactions paid for it.
 struct Target {
     http: Http,
@@ -414,9 +599,7 @@ async fn run(target: &Target, rate: u32, seconds: u64, offset: usize) -> Report 
     let (port, timeout) = (*port, *timeout);
     let total = (u64::from(rate) * seconds) as usize;
     let requests = Arc::new(plan(total, paid, offset));
-    let processes = watched(port);
-    let cpu_before: Vec<Option<Duration>> =
-        processes.iter().map(|(_, pid)| cpu_time(*pid)).collect();
+    let cpu = CpuWatch::start(port);
     let period = Duration::from_secs_f64(1.0 / f64::from(rate));
     let start = Instant::now() + Duration::from_millis(100);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Done>();
@@ -461,17 +644,7 @@ async fn run(target: &Target, rate: u32, seconds: u64, offset: usize) -> Report 
         results.push(done);
     }
     let elapsed = start.elapsed();
-    let cpu_percent = processes
-        .iter()
-        .zip(cpu_before)
-        .filter_map(|((name, pid), before)| {
-            let used = cpu_time(*pid)?.checked_sub(before?)?;
-            Some((
-                name.clone(),
-                100.0 * used.as_secs_f64() / elapsed.as_secs_f64(),
-            ))
-        })
-        .collect();
+    let cpu_percent = cpu.percent(elapsed);
 
     let errors: Vec<&Done> = results.iter().filter(|d| d.error.is_some()).collect();
     let mut error_samples: Vec<String> = Vec::new();
@@ -559,8 +732,9 @@ async fn main() -> Result<(), Error> {
         paid,
         timeout,
     };
-    // Let the IPNs of those payments go out before the runs.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Let the IPNs of those payments go out before the runs (the dispatcher
+    // delivers ~100 a second here).
+    tokio::time::sleep(Duration::from_secs(3 + args.paid as u64 / 100)).await;
 
     let mut offset = 0;
     let mut sweep = Vec::new();
@@ -601,16 +775,43 @@ async fn main() -> Result<(), Error> {
         u64::from(args.rate) * args.duration
     );
     let mut report = run(&target, args.rate, args.duration, offset).await;
+    offset += report.requests / 3;
     report.server = args.server.clone();
     eprintln!("run: {}", describe(&report));
-    if let Some(parent) = args.out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
+    let dir = args
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let wrk = match &args.wrk_script {
+        Some(script) => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            eprintln!("the same through wrk…");
+            let wrk = run_wrk(
+                &target,
+                script,
+                args.wrk_connections,
+                args.rate,
+                args.duration,
+                offset,
+                dir,
+            )
+            .await?;
+            eprintln!(
+                "wrk: {} requests ({:.1} req/s), {} errors; latency {}",
+                wrk.requests, wrk.achieved_rate, wrk.errors, wrk.latency_ms
+            );
+            Some(wrk)
+        }
+        None => None,
+    };
     let output = Output {
         run: report,
         sweep,
         step_seconds: args.step_seconds,
         sustained_rate,
+        wrk,
     };
     std::fs::write(&args.out, serde_json::to_string_pretty(&output)?)?;
     eprintln!("written to {}", args.out.display());

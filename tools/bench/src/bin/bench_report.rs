@@ -508,21 +508,14 @@ fn main() -> Result<(), Error> {
                 &kind["errors"],
             );
         }
-        if let Some(cpu) = load["cpu_percent"].as_array().filter(|c| !c.is_empty()) {
-            let shares: Vec<String> = cpu
-                .iter()
-                .map(|pair| {
-                    format!(
-                        "{} {:.0}%",
-                        pair[0].as_str().unwrap_or("?"),
-                        pair[1].as_f64().unwrap_or(f64::NAN)
-                    )
-                })
-                .collect();
+        if load["cpu_percent"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+        {
             let _ = writeln!(
                 details,
                 "\nCPU during the run, in % of one core (2 cores in all): {}.",
-                shares.join(", ")
+                cpu_shares(&load["cpu_percent"])
             );
         }
         if let Some(steps) = load["sweep"].as_array().filter(|s| !s.is_empty()) {
@@ -581,6 +574,64 @@ fn main() -> Result<(), Error> {
                 let short: String = text.chars().take(200).collect();
                 let _ = writeln!(details, "- `{}`", short.replace('`', "'"));
             }
+        }
+        if let Some(wrk) = load.get("wrk").filter(|w| w.is_object()) {
+            let errors = wrk["errors"].as_u64().unwrap_or(u64::MAX);
+            let p99 = f(&wrk["latency_ms"], "p99");
+            summary.push(Row {
+                figure: format!(
+                    "… the same mix through wrk ({} connections paced to {:.0} req/s; closed loop)",
+                    wrk["connections"],
+                    f(wrk, "offered_rate")
+                ),
+                budget: "0 errors, p99 ≤ 25 ms".into(),
+                measured: format!(
+                    "{errors} errors of {} at {:.1} req/s, p50 {:.1} ms, p99 {p99:.1} ms",
+                    wrk["requests"],
+                    f(wrk, "achieved_rate"),
+                    f(&wrk["latency_ms"], "p50")
+                ),
+                verdict: if errors == 0 && p99 <= 25.0 {
+                    verdict(true).into()
+                } else {
+                    format!(
+                        "{} ({errors} errors; p99 {})",
+                        verdict(false),
+                        over(p99, 25.0)
+                    )
+                },
+            });
+            let _ = writeln!(
+                details,
+                "\nThe same mix through **wrk** (Debian's, installed by `scripts/bench.sh`), \
+                 after the run, requests signed beforehand as above: `{}`. wrk has no fixed \
+                 rate: each connection waits between requests so that together they offer \
+                 {:.0} req/s, and its latency runs from when a request went out.\n\n\
+                 | requests | achieved | errors | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n\
+                 | {} | {:.1} req/s | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |\n\n\
+                 CPU during it, in % of one core: {}.{}",
+                wrk["command"].as_str().unwrap_or("wrk"),
+                f(wrk, "offered_rate"),
+                wrk["requests"],
+                f(wrk, "achieved_rate"),
+                wrk["errors"],
+                f(&wrk["latency_ms"], "p50"),
+                f(&wrk["latency_ms"], "p90"),
+                f(&wrk["latency_ms"], "p99"),
+                f(&wrk["latency_ms"], "max"),
+                cpu_shares(&wrk["cpu_percent"]),
+                match wrk["first_error"].as_str().filter(|e| !e.is_empty()) {
+                    Some(error) => format!(
+                        " First answer other than 200: `{}`.",
+                        error
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                            .replace('`', "'")
+                    ),
+                    None => String::new(),
+                }
+            );
         }
     } else {
         summary.push(missing("make dev under load", &args.load));
@@ -660,6 +711,24 @@ fn unzipped_size(path: &Path) -> Option<u64> {
 /// The sweeper reads no secret: one row serves both modes.
 fn is_secretless(series: &Value) -> bool {
     series["function"] == "ipn-outbox-sweeper"
+}
+
+/// `[[process, percent], …]` as "process 42%, …".
+fn cpu_shares(cpu_percent: &Value) -> String {
+    let shares: Vec<String> = cpu_percent
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|pair| {
+            format!(
+                "{} {:.0}%",
+                pair[0].as_str().unwrap_or("?"),
+                pair[1].as_f64().unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    shares.join(", ")
 }
 
 fn missing(figure: &str, path: &Path) -> Row {
