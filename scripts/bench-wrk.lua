@@ -2,12 +2,13 @@
 --
 --   wrk -t T -c C -d Ds --timeout 10s -s scripts/bench-wrk.lua URL -- REQUESTS DELAY_MS OUT T
 --
--- REQUESTS is a Lua file written by bench-load: a table of requests signed
--- just before the run ({method, path, headers, body}), one create, look-up or
--- refund each, every create and refund with its own id. Each thread sends its
--- share of them in turn; each connection waits DELAY_MS between requests, so
--- that C connections offer about C × 1000 / DELAY_MS requests per second
--- (wrk has no fixed-rate mode: the rate it reaches is reported beside it).
+-- REQUESTS is a file written by bench-load: requests signed just before the
+-- run, one per line (method, path, body, then `name: value` headers, separated
+-- by tabs), one create, look-up or refund each, every create and refund with
+-- its own id. Each thread sends its
+-- share of them in turn; each connection waits DELAY_MS on average between
+-- requests, so that C connections offer about C × 1000 / DELAY_MS requests
+-- per second (wrk has no fixed-rate mode: the rate it reaches is reported).
 -- OUT receives the results as JSON. An answer other than HTTP 200 is an error.
 
 local threads = {}
@@ -27,15 +28,37 @@ non_200 = 0
 first_non_200 = ""
 out_path = ""
 
+local function split_tabs(line)
+   local fields, start = {}, 1
+   while true do
+      local tab = string.find(line, "\t", start, true)
+      if not tab then
+         table.insert(fields, string.sub(line, start))
+         return fields
+      end
+      table.insert(fields, string.sub(line, start, tab - 1))
+      start = tab + 1
+   end
+end
+
 function init(args)
-   local all = dofile(args[1])
+   math.randomseed(os.time() + id)
    delay_ms = tonumber(args[2])
    out_path = args[3]
    local threads_n = tonumber(args[4])
-   for i, r in ipairs(all) do
-      if (i - 1) % threads_n == id then
-         table.insert(formatted, wrk.format(r.method, r.path, r.headers, r.body))
+   local i = 0
+   for line in io.lines(args[1]) do
+      if i % threads_n == id then
+         local fields = split_tabs(line)
+         local headers = {}
+         for n = 4, #fields do
+            local name, value = string.match(fields[n], "^([^:]+): (.*)$")
+            headers[name] = value
+         end
+         local body = fields[3] ~= "" and fields[3] or nil
+         table.insert(formatted, wrk.format(fields[1], fields[2], headers, body))
       end
+      i = i + 1
    end
 end
 
@@ -44,8 +67,10 @@ function request()
    return formatted[at]
 end
 
+-- Spread around the mean (0.5–1.5×) so the connections do not fall into
+-- step and arrive as bursts.
 function delay()
-   return delay_ms
+   return delay_ms * (0.5 + math.random())
 end
 
 function response(status, headers, body)

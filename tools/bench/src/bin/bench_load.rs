@@ -451,54 +451,30 @@ impl CpuWatch {
     }
 }
 
-/// A Lua string literal of `text` (bytes kept; quotes, backslashes and
-/// control characters escaped).
-fn lua_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_ascii_control() => out.push_str(&format!("\\{:03}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The requests as the Lua table scripts/bench-wrk.lua loads.
-fn lua_requests(requests: &[Prepared]) -> String {
-    let mut lua = String::from("return {\n");
+/// The requests as scripts/bench-wrk.lua reads them: one per line, its
+/// fields separated by tabs (method, path, body, then each header as
+/// `name: value`). Neither JSON bodies nor header values hold a tab or a
+/// line break.
+fn wrk_requests(requests: &[Prepared]) -> String {
+    let mut lines = String::new();
     for request in requests {
-        let headers: Vec<String> = request
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                format!(
-                    "[{}] = {}",
-                    lua_string(name.as_str()),
-                    lua_string(value.to_str().unwrap_or_default())
-                )
-            })
-            .collect();
-        let body = if request.body.is_empty() {
-            "nil".to_owned()
-        } else {
-            lua_string(&String::from_utf8_lossy(&request.body))
-        };
-        lua.push_str(&format!(
-            "{{method = {}, path = {}, headers = {{{}}}, body = {body}}},\n",
-            lua_string(request.method.as_str()),
-            lua_string(&request.path),
-            headers.join(", ")
-        ));
+        let body = String::from_utf8_lossy(&request.body);
+        let mut fields = vec![
+            request.method.as_str().to_owned(),
+            request.path.clone(),
+            body.into_owned(),
+        ];
+        fields.extend(
+            request
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or_default())),
+        );
+        assert!(fields.iter().all(|f| !f.contains(['\t', '\n'])));
+        lines.push_str(&fields.join("\t"));
+        lines.push('\n');
     }
-    lua.push_str("}\n");
-    lua
+    lines
 }
 
 /// The same mix at `rate` for `seconds`, through wrk.
@@ -514,11 +490,11 @@ async fn run_wrk(
     // Closed loop: more requests than the rate asks for, so that wrk never
     // comes back to a create or a refund it already sent.
     let total = (u64::from(rate) * seconds * 2) as usize;
-    let requests_path = dir.join("wrk-requests.lua");
+    let requests_path = dir.join("wrk-requests.tsv");
     let out_path = dir.join("wrk.json");
     std::fs::write(
         &requests_path,
-        lua_requests(&plan(total, &target.paid, offset)),
+        wrk_requests(&plan(total, &target.paid, offset)),
     )?;
     let threads = 2;
     let delay_ms = (f64::from(connections) * 1000.0 / f64::from(rate)).round() as u64;
