@@ -175,6 +175,9 @@ struct World {
     tls: Option<(String, PathBuf)>,
 }
 
+/// Queues made so far, to name each instance's own.
+static QUEUES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// One function's own table and queue.
 struct Place {
     store: Store,
@@ -699,9 +702,11 @@ async fn measure(
         // A fresh queue per instance: moto answers GetQueueAttributes (the
         // queue's warm-up at init) in time proportional to the messages
         // queued, where SQS takes constant time, and allows one PurgeQueue a
-        // minute; what earlier runs enqueued must not slow this init.
+        // minute; what earlier runs enqueued (the burst of the series before
+        // this one, on the same table, included) must not slow this init.
         let queue = if function.queue {
-            local_aws::queue(&world.aws, &format!("{}-ipn-{run}", place.table)).await?
+            let n = QUEUES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            local_aws::queue(&world.aws, &format!("{}-ipn-{n}", place.table)).await?
         } else {
             place.queue.clone()
         };
