@@ -116,16 +116,7 @@ fn main() -> Result<(), Error> {
                 figure: format!("init (exec → first `/next`), worst function, {label}"),
                 budget: "p50 ≤ 20 ms, p99 ≤ 40 ms".into(),
                 measured: format!("p50 {p50:.1} ms ({p50_fn}), p99 {p99:.1} ms ({p99_fn})"),
-                verdict: if p50 <= 20.0 && p99 <= 40.0 {
-                    verdict(true).into()
-                } else {
-                    format!(
-                        "{} (p50 {}, p99 {})",
-                        verdict(false),
-                        over(p50, 20.0),
-                        over(p99, 40.0)
-                    )
-                },
+                verdict: init_verdict(p50, p99),
             });
             let (first, first_fn) = worst("first_event", "p50_ms");
             summary.push(Row {
@@ -146,16 +137,7 @@ fn main() -> Result<(), Error> {
                     .into(),
                 budget: "p50 ≤ 20 ms, p99 ≤ 40 ms".into(),
                 measured: format!("p50 {p50:.1} ms, p99 {p99:.1} ms"),
-                verdict: if p50 <= 20.0 && p99 <= 40.0 {
-                    verdict(true).into()
-                } else {
-                    format!(
-                        "{} (p50 {}, p99 {})",
-                        verdict(false),
-                        over(p50, 20.0),
-                        over(p99, 40.0)
-                    )
-                },
+                verdict: init_verdict(p50, p99),
             });
         }
         let (rss, rss_fn) = deployed
@@ -711,6 +693,20 @@ fn unzipped_size(path: &Path) -> Option<u64> {
 /// The sweeper reads no secret: one row serves both modes.
 fn is_secretless(series: &Value) -> bool {
     series["function"] == "ipn-outbox-sweeper"
+}
+
+/// The init budget: p50 ≤ 20 ms and p99 ≤ 40 ms.
+fn init_verdict(p50: f64, p99: f64) -> String {
+    if p50 <= 20.0 && p99 <= 40.0 {
+        verdict(true).into()
+    } else {
+        format!(
+            "{} (p50 {}, p99 {})",
+            verdict(false),
+            over(p50, 20.0),
+            over(p99, 40.0)
+        )
+    }
 }
 
 /// `[[process, percent], …]` as "process 42%, …".
