@@ -309,7 +309,7 @@ fn aws_and_http_clients_are_built_at_init_only() {
     // What builds a client (a connection pool), and where it may happen:
     // during a function's start, never while it handles an event.
     let rules: &[(&str, &[&str])] = &[
-        ("load_defaults(", &["from_env", "fetch_secret_string"]),
+        ("load_defaults(", &["load_aws_config"]),
         ("Client::new(", &["from_env", "fetch_secret_string"]),
         ("Client::from_conf(", &["from_env"]),
         ("TikiClient::new(", &["from_env"]),
@@ -318,10 +318,14 @@ fn aws_and_http_clients_are_built_at_init_only() {
     ];
     let mut problems = Vec::new();
     let mut seen = 0;
+    let mut configs = 0;
     for dir in ["functions", "shared"] {
         for (path, code) in sources(&workspace().join(dir)) {
             for (pattern, allowed) in rules {
                 for (at, _) in code.match_indices(pattern) {
+                    if *pattern == "load_defaults(" {
+                        configs += 1;
+                    }
                     // `TikiClient::new(` also matches `Client::new(`.
                     if *pattern == "Client::new(" && code[..at].ends_with("Tiki") {
                         continue;
@@ -338,6 +342,9 @@ fn aws_and_http_clients_are_built_at_init_only() {
         }
     }
     assert!(seen >= 4, "the scan found only {seen} client constructions");
+    // One AWS configuration (and so one HTTP client, one CA bundle read) per
+    // process, shared by every AWS client: loaded in one place only.
+    assert_eq!(configs, 1, "`load_defaults(` in {configs} places");
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 

@@ -267,8 +267,8 @@ fn every_spec_route_reaches_its_function_through_the_http_api() {
 // ------------------------------------------------------------------ settings
 
 /// The functions (and closures) that read settings: a call of one with string
-/// literals reads those (`keys_from_env("ID", "SECRET")` reads both, and its
-/// last, like `secrets_from_env`'s, is a secret setting).
+/// literals reads those (`keys_from_env(&aws, "ID", "SECRET")` reads both, and
+/// its last is a secret setting).
 const READERS: &[&str] = &[
     "env::var",
     "env::var_os",
@@ -276,7 +276,6 @@ const READERS: &[&str] = &[
     "required_env",
     "required",
     "url",
-    "secrets_from_env",
     "keys_from_env",
     "keys_and_store",
 ];
@@ -386,19 +385,27 @@ fn sources_of(crate_dir: &Path) -> Vec<(PathBuf, String)> {
     sources
 }
 
-/// The string literals `("A")` or `("A", "B")` right after `reader` at `at`.
+/// The string-literal arguments of the call of `reader` at `at`: `("A")`,
+/// `("A", "B")`, `(&aws, "A", "B")`; `None` if no call follows `reader`.
 fn literal_arguments(code: &str, at: usize, reader: &str) -> Option<Vec<String>> {
     let mut rest = code[at + reader.len()..].trim_start().strip_prefix('(')?;
     let mut literals = Vec::new();
-    while let Some(after_quote) = rest.trim_start().strip_prefix('"') {
-        let (literal, after) = after_quote.split_once('"')?;
-        literals.push(literal.to_owned());
-        match after.trim_start().strip_prefix(',') {
+    loop {
+        rest = rest.trim_start();
+        if let Some(after_quote) = rest.strip_prefix('"') {
+            let (literal, after) = after_quote.split_once('"')?;
+            literals.push(literal.to_owned());
+            rest = after;
+        } else {
+            // Another kind of argument (`&aws`): up to the next `,` or `)`.
+            let end = rest.find([',', ')'])?;
+            rest = &rest[end..];
+        }
+        match rest.trim_start().strip_prefix(',') {
             Some(next) => rest = next,
-            None => break,
+            None => return Some(literals),
         }
     }
-    Some(literals)
 }
 
 fn is_identifier_byte(b: u8) -> bool {
@@ -467,10 +474,7 @@ fn settings_read_by(binary: &str) -> Settings {
                     .into_iter()
                     .filter(|l| is_setting_name(l))
                     .collect();
-                if matches!(
-                    *reader,
-                    "keys_from_env" | "keys_and_store" | "secrets_from_env"
-                ) {
+                if matches!(*reader, "keys_from_env" | "keys_and_store") {
                     settings.secrets.extend(names.last().cloned());
                 }
                 settings.all.extend(names);
@@ -1027,7 +1031,7 @@ async fn a_rotating_secret_is_read_from_secrets_manager_newest_first() {
         .expect("its ARN");
 
     let env = |var: &str| (var == "TIKIVIP_CLIENT_SECRET_ARN").then(|| arn.clone());
-    let secrets = tikivip_api::load_secrets("TIKIVIP_CLIENT_SECRET", env)
+    let secrets = tikivip_api::load_secrets(&config, "TIKIVIP_CLIENT_SECRET", env)
         .await
         .expect("load the secret");
     assert_eq!(
@@ -1038,7 +1042,7 @@ async fn a_rotating_secret_is_read_from_secrets_manager_newest_first() {
         ]
     );
 
-    let missing = tikivip_api::load_secrets("TIKIVIP_CLIENT_SECRET", |var: &str| {
+    let missing = tikivip_api::load_secrets(&config, "TIKIVIP_CLIENT_SECRET", |var: &str| {
         (var == "TIKIVIP_CLIENT_SECRET_ARN").then(|| format!("{arn}-gone"))
     })
     .await

@@ -3,7 +3,9 @@
 
 use lambda_http::{Body, Request, Response};
 use tikivip_api::metrics::{self, Metric};
-use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, required_env, verified_body};
+use tikivip_api::{
+    Error, Failures, Handler, keys_and_store, load_aws_config, reply, required_env, verified_body,
+};
 use tikivip_domain::wire::{CreateTransactionRequest, CreatedTransaction, parse_json};
 use tikivip_domain::{NewTransaction, Timestamp, TransactionId};
 use tikivip_signing::{HeaderFamily, Verifier};
@@ -48,7 +50,9 @@ impl CreateTransaction {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let (keys, store) = keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+        let aws = load_aws_config().await;
+        let (keys, store) =
+            keys_and_store(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(CreateTransaction::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
             store,

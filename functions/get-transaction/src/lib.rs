@@ -2,7 +2,9 @@
 //! `GET /v1/transactions?tiki_transaction_id=…`: Tiki looks up a transaction.
 
 use lambda_http::{Body, Request, Response};
-use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, verified_body};
+use tikivip_api::{
+    Error, Failures, Handler, keys_and_store, load_aws_config, reply, verified_body,
+};
 use tikivip_domain::wire::TransactionView;
 use tikivip_domain::{Error as Refusal, TikiTransactionId, Transaction, TransactionId};
 use tikivip_signing::{HeaderFamily, Verifier};
@@ -58,7 +60,9 @@ impl GetTransaction {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let (keys, store) = keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+        let aws = load_aws_config().await;
+        let (keys, store) =
+            keys_and_store(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(GetTransaction::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
             store,

@@ -61,14 +61,15 @@ impl Dispatcher {
         // (Secrets Manager in AWS); the client signs with the newest secret.
         // The secret, the table and the queue are reached side by side: in AWS
         // each is a TLS connection of its own.
+        let aws = tikivip_api::load_aws_config().await;
         let ((keys, store), queue) = tokio::try_join!(
             async {
                 Ok::<_, lambda_runtime::Error>(
-                    tikivip_api::keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")
+                    tikivip_api::keys_and_store(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET")
                         .await?,
                 )
             },
-            async { Ok(IpnQueue::from_env().await?) },
+            async { Ok(IpnQueue::from_env(&aws).await?) },
         )?;
         let newest = keys
             .into_iter()

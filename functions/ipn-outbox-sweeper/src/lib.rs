@@ -31,9 +31,10 @@ impl Sweeper {
             Err(_) => DEFAULT_GRACE,
         };
         // Side by side: in AWS each is a TLS connection with a warm-up call.
+        let aws = tikivip_api::load_aws_config().await;
         let (store, queue) = tokio::try_join!(
-            async { Ok::<_, lambda_runtime::Error>(Store::from_env().await?) },
-            async { Ok(IpnQueue::from_env().await?) },
+            async { Ok::<_, lambda_runtime::Error>(Store::from_env(&aws).await?) },
+            async { Ok(IpnQueue::from_env(&aws).await?) },
         )?;
         Ok(Sweeper::new(store, queue, grace))
     }

@@ -7,7 +7,9 @@
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tikivip_api::metrics::{self, Metric};
-use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, verified_body};
+use tikivip_api::{
+    Error, Failures, Handler, keys_and_store, load_aws_config, reply, verified_body,
+};
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{Ipn, PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
 use tikivip_queue::{IpnQueue, Outbox};
@@ -39,10 +41,11 @@ impl IpnReceiver {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
+        let aws = load_aws_config().await;
         let ((keys, store), queue) = tokio::try_join!(
-            keys_and_store("PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET"),
+            keys_and_store(&aws, "PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET"),
             async {
-                IpnQueue::from_env()
+                IpnQueue::from_env(&aws)
                     .await
                     .map_err(|e| Error::Config(e.to_string()))
             },

@@ -4,7 +4,9 @@
 
 use lambda_http::{Body, Request, Response};
 use tikivip_api::metrics::{self, Metric};
-use tikivip_api::{Error, Failures, Handler, keys_and_store, reply, verified_body};
+use tikivip_api::{
+    Error, Failures, Handler, keys_and_store, load_aws_config, reply, verified_body,
+};
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{RefundReceipt, RefundRequest, Timestamp};
 use tikivip_signing::{HeaderFamily, Verifier};
@@ -21,7 +23,9 @@ impl Refund {
     }
 
     pub async fn from_env() -> Result<Self, Error> {
-        let (keys, store) = keys_and_store("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+        let aws = load_aws_config().await;
+        let (keys, store) =
+            keys_and_store(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
         Ok(Refund::new(
             Verifier::new(HeaderFamily::Tikivip, keys),
             store,

@@ -10,6 +10,7 @@
 
 use std::future::Future;
 
+use aws_config::SdkConfig;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use tikivip_signing::{ClientKey, Secret};
 use tikivip_store::Store;
@@ -30,44 +31,53 @@ fn required(name: &str, env: impl Fn(&str) -> Option<String>) -> Result<String, 
         .ok_or_else(|| Error::Config(format!("{name} is not set")))
 }
 
+/// The AWS configuration every client of a process is built from: region,
+/// credentials and endpoint from the SDK's default chain (so
+/// `AWS_ENDPOINT_URL` points every client at an emulator), and one HTTP
+/// client, so that the CA bundle is read and the connector built once, not
+/// once per AWS service. Load it once per process, during init.
+pub async fn load_aws_config() -> SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
 /// The keys of [`keys_from_env`] and the store, fetched side by side: in AWS
 /// each is a TLS connection of its own (Secrets Manager, DynamoDB, with the
 /// store's warm-up call), and init then costs the slower of the two, not both.
 pub async fn keys_and_store(
+    aws: &SdkConfig,
     id_var: &str,
     secret_var: &str,
 ) -> Result<(Vec<ClientKey>, Store), Error> {
-    tokio::try_join!(keys_from_env(id_var, secret_var), async {
-        Ok(Store::from_env().await?)
+    tokio::try_join!(keys_from_env(aws, id_var, secret_var), async {
+        Ok(Store::from_env(aws).await?)
     })
 }
 
 /// The keys one client may sign with: its id from `id_var`, and each of the
-/// secrets of the secret setting `secret_var` (see [`secrets_from_env`]).
-pub async fn keys_from_env(id_var: &str, secret_var: &str) -> Result<Vec<ClientKey>, Error> {
+/// secrets of the secret setting `secret_var` (see [`load_secrets`]).
+pub async fn keys_from_env(
+    aws: &SdkConfig,
+    id_var: &str,
+    secret_var: &str,
+) -> Result<Vec<ClientKey>, Error> {
     keys_with(
         id_var,
         secret_var,
         |var| std::env::var(var).ok(),
-        fetch_secret_string,
+        |arn| fetch_secret_string(aws, arn),
     )
     .await
 }
 
 /// The secrets of the setting `name`, newest first and never empty: from the
-/// Secrets Manager secret `name_ARN` names, else from the variable `name`.
-pub async fn secrets_from_env(name: &str) -> Result<Vec<Secret>, Error> {
-    load_secrets(name, |var| std::env::var(var).ok()).await
-}
-
-/// [`secrets_from_env`] with the variables looked up by `env` (which answers
-/// `None` for an unset one). Secrets Manager is reached with the SDK's default
-/// configuration, so `AWS_ENDPOINT_URL` points it at an emulator.
+/// Secrets Manager secret `name_ARN` names, else from the variable `name`,
+/// the variables looked up by `env` (which answers `None` for an unset one).
 pub async fn load_secrets(
+    aws: &SdkConfig,
     name: &str,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<Secret>, Error> {
-    load_secrets_with(name, env, fetch_secret_string).await
+    load_secrets_with(name, env, |arn| fetch_secret_string(aws, arn)).await
 }
 
 async fn keys_with<F, Fut>(
@@ -162,9 +172,8 @@ fn split_secrets(what: &str, value: &str) -> Result<Vec<Secret>, Error> {
 }
 
 /// The `SecretString` of a Secrets Manager secret, at its current version.
-async fn fetch_secret_string(arn: String) -> Result<String, Error> {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let client = aws_sdk_secretsmanager::Client::new(&config);
+async fn fetch_secret_string(aws: &SdkConfig, arn: String) -> Result<String, Error> {
+    let client = aws_sdk_secretsmanager::Client::new(aws);
     let output = client
         .get_secret_value()
         .secret_id(&arn)

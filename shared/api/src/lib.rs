@@ -16,7 +16,7 @@ use lambda_http::{Body, Request, Response, service_fn};
 use tikivip_signing::{Verifier, signed_part};
 
 pub use config::{
-    ARN_SUFFIX, keys_and_store, keys_from_env, load_secrets, required_env, secrets_from_env,
+    ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secrets, required_env,
 };
 pub use error::Error;
 pub use logging::init_tracing;

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -85,16 +86,15 @@ impl IpnQueue {
     /// so that the connection to SQS (TCP, TLS) and the SDK's first-call
     /// set-up are done during init rather than in the first event. Best
     /// effort: on a failure the first real call connects, as it would have.
-    pub async fn from_env() -> Result<Self, Error> {
+    pub async fn from_env(aws: &SdkConfig) -> Result<Self, Error> {
         use aws_sdk_sqs::config::retry::RetryConfig;
         use aws_sdk_sqs::config::timeout::TimeoutConfig;
 
         let url = |name: &str| {
             std::env::var(name).map_err(|_| Error::Config(format!("{name} is not set")))
         };
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let queue = IpnQueue::new(
-            Client::new(&config),
+            Client::new(aws),
             url("IPN_QUEUE_URL")?,
             url("IPN_DEAD_LETTER_QUEUE_URL")?,
         );

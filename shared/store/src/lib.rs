@@ -12,6 +12,7 @@ pub mod schema;
 mod settlement;
 mod transactions;
 
+use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 
 pub use error::Error;
@@ -44,15 +45,14 @@ impl Store {
     /// (TCP, TLS) and the SDK's first-call set-up (credentials, endpoint) are
     /// done during init rather than in the first event. Best effort: on a
     /// failure the first real call connects, as it would have anyway.
-    pub async fn from_env() -> Result<Self, Error> {
+    pub async fn from_env(aws: &SdkConfig) -> Result<Self, Error> {
         use aws_sdk_dynamodb::config::retry::RetryConfig;
         use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
         use aws_sdk_dynamodb::types::AttributeValue;
 
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| Error::Config("TABLE_NAME is not set".into()))?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let store = Store::new(Client::new(&config), table);
+        let store = Store::new(Client::new(aws), table);
         let warm_up = store
             .client
             .get_item()

@@ -9,10 +9,11 @@ use tikivip_store::Store;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     tikivip_api::init_tracing();
-    let keys = tikivip_api::keys_from_env("TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+    let aws = tikivip_api::load_aws_config().await;
+    let keys =
+        tikivip_api::keys_from_env(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
     let table = tikivip_api::required_env("TABLE_NAME")?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&config), table);
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), table);
     tikivip_api::run(GetTransaction::new(
         Verifier::new(HeaderFamily::Tikivip, keys),
         store,
