@@ -32,6 +32,17 @@ impl Fingerprint {
 }
 
 impl RefundRequest {
+    /// The refund this request makes, under a new id, at `created_at`.
+    pub fn refund(&self, created_at: Timestamp) -> Refund {
+        Refund {
+            refund_id: RefundId::generate(),
+            request_id: self.request_id.clone(),
+            amount: self.amount,
+            reason: self.reason.clone(),
+            created_at,
+        }
+    }
+
     pub fn fingerprint(&self) -> Fingerprint {
         let mut hash = Sha256::new();
         // Ids are visible ASCII, so NUL separates fields unambiguously; the

@@ -162,7 +162,7 @@ impl NewTransaction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EventId, PaymentOutcome, RefundId};
+    use crate::{EventId, PaymentOutcome};
 
     fn vnd(n: u64) -> Vnd {
         Vnd::new(n).unwrap()
@@ -194,14 +194,10 @@ mod tests {
     }
 
     fn apply(txn: &mut Transaction, request: &RefundRequest) {
-        let refund = Refund {
-            refund_id: RefundId::generate(),
-            request_id: request.request_id.clone(),
-            amount: request.amount,
-            reason: request.reason.clone(),
-            created_at: Timestamp::UNIX_EPOCH,
-        };
-        *txn = txn.clone().with_refund(refund).unwrap();
+        *txn = txn
+            .clone()
+            .with_refund(request.refund(Timestamp::UNIX_EPOCH))
+            .unwrap();
     }
 
     fn result(txn: &Transaction, outcome: PaymentOutcome, amount: u64) -> PaymentResult {

@@ -2,8 +2,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use tikivip_domain::{
-    Error as Refusal, Fingerprint, Refund, RefundId, RefundReceipt, RefundRequest, Timestamp,
-    Transaction, TransactionStatus,
+    Error as Refusal, Fingerprint, Refund, RefundReceipt, RefundRequest, Timestamp, Transaction,
+    TransactionStatus,
 };
 
 use crate::codec::{Reader, attr, item_with_key, n, refund_to_value, s, timestamp};
@@ -52,13 +52,7 @@ impl Store {
                     None => Err(refusal.into()),
                 };
             }
-            let refund = Refund {
-                refund_id: RefundId::generate(),
-                request_id: request.request_id.clone(),
-                amount: request.amount,
-                reason: request.reason.clone(),
-                created_at: now,
-            };
+            let refund = request.refund(now);
             let writes = vec![
                 self.put(
                     self.refund_request_item(request, &refund, &fingerprint),

@@ -24,8 +24,8 @@ use tikivip_domain::wire::{
     CreateTransactionRequest, CreatedTransaction, TransactionView, parse_json,
 };
 use tikivip_domain::{
-    Error as Refusal, Ipn, NewTransaction, PaymentResult, Refund, RefundId, RefundRequest,
-    Settlement, TikiTransactionId, Timestamp, Transaction, TransactionId, TransactionStatus, Vnd,
+    Error as Refusal, Ipn, NewTransaction, PaymentResult, RefundRequest, Settlement,
+    TikiTransactionId, Timestamp, Transaction, TransactionId, TransactionStatus, Vnd,
 };
 use time::format_description::well_known::Rfc3339;
 
@@ -273,15 +273,8 @@ impl Pure {
         let _fingerprint = request.fingerprint();
         let txn = self.paid.clone();
         txn.check_refund(&request)?;
-        let refund = Refund {
-            refund_id: RefundId::generate(),
-            request_id: request.request_id.clone(),
-            amount: request.amount,
-            reason: request.reason.clone(),
-            created_at: Timestamp::now_utc(),
-        };
         let receipt = txn
-            .with_refund(refund)
+            .with_refund(request.refund(Timestamp::now_utc()))
             .and_then(|after| after.refund_receipt(&request.request_id))
             .ok_or(Refusal::TransactionNotFound)?;
         tracing::info!(
