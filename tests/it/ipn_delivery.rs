@@ -215,7 +215,7 @@ async fn tiki_always_down_ends_in_the_dead_letter_queue_and_redrive_brings_it_ba
     let moved = tikivip_tools::ops::redrive(&running.stack.store, queue)
         .await
         .unwrap();
-    assert_eq!(moved, vec![TransactionId::parse(&id).unwrap()]);
+    assert_eq!(moved.moved, vec![TransactionId::parse(&id).unwrap()]);
     running
         .dispatch_until(WITHIN, JobState(&id, IpnState::Delivered))
         .await;
@@ -320,17 +320,16 @@ async fn a_crash_between_the_write_and_the_enqueue_still_delivers() {
 
     running.dispatch_for(Duration::from_secs(2)).await;
     assert!(running.ipns(&id).is_empty(), "nothing was enqueued");
-    let outbox = running
-        .stack
-        .store
-        .ipn_outbox(tikivip_domain::Timestamp::now_utc())
-        .await
-        .unwrap();
-    assert_eq!(outbox, vec![TransactionId::parse(&id).unwrap()]);
-
-    assert_eq!(running.stack.sweeper.sweep().await.unwrap(), 1);
+    let outbox = running.stack.store.ipn_outbox().await.unwrap();
     assert_eq!(
-        running.stack.sweeper.sweep().await.unwrap(),
+        outbox.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        vec![TransactionId::parse(&id).unwrap()]
+    );
+
+    let first = running.stack.sweeper.sweep().await.unwrap();
+    assert_eq!((first.waiting, first.released), (1, 1));
+    assert_eq!(
+        running.stack.sweeper.sweep().await.unwrap().released,
         0,
         "released once"
     );
@@ -349,6 +348,7 @@ async fn a_job_released_twice_is_delivered_without_contradiction() {
     let copy = tikivip_queue::IpnMessage {
         transaction_id: TransactionId::parse(&id).unwrap(),
         ipn: job.ipn,
+        chain: job.chain,
     };
     running.stack.queue.enqueue(&copy).await.unwrap();
     running

@@ -74,11 +74,18 @@ async fn a_request_more_than_five_minutes_ahead_is_refused() {
 }
 
 #[tokio::test]
-async fn a_request_from_an_unknown_client_is_refused() {
+async fn an_unknown_client_id_reads_exactly_as_a_wrong_signature() {
     let api = TikiApi::new().await;
     let stranger = Signer::new(HeaderFamily::Tikivip, "stranger", Secret::new(TIKI_SECRET));
-    let reply = create_signed_by(&api, &stranger).await;
-    assert_unauthorized(&api, reply, 4).await;
+    let unknown = create_signed_by(&api, &stranger).await;
+    let forger = Signer::new(
+        HeaderFamily::Tikivip,
+        TIKI_CLIENT_ID,
+        Secret::new("guessed"),
+    );
+    let wrong = create_signed_by(&api, &forger).await;
+    assert_eq!(unknown.body, wrong.body, "the same code and message");
+    assert_unauthorized(&api, unknown, 1).await;
 }
 
 #[tokio::test]

@@ -278,6 +278,8 @@ const READERS: &[&str] = &[
     "url",
     "keys_from_env",
     "keys_and_store",
+    "verifier_and_store",
+    "refresh_keys",
 ];
 
 /// Settings the code reads only to override a default.
@@ -285,6 +287,8 @@ const OPTIONAL: &[&str] = &[
     "IPN_RETRY_DELAYS_SECONDS",
     "OUTBOX_GRACE_SECONDS",
     "TIKI_TIMEOUT_MS",
+    "IPN_MAX_HIDE_SECONDS",
+    "SECRETS_REFRESH_SECONDS",
     // Only for a local stand-in of Tiki; never set in AWS (Stage picks the URL).
     "TIKI_BASE_URL",
 ];
@@ -474,7 +478,10 @@ fn settings_read_by(binary: &str) -> Settings {
                     .into_iter()
                     .filter(|l| is_setting_name(l))
                     .collect();
-                if matches!(*reader, "keys_from_env" | "keys_and_store") {
+                if matches!(
+                    *reader,
+                    "keys_from_env" | "keys_and_store" | "verifier_and_store"
+                ) {
                     settings.secrets.extend(names.last().cloned());
                 }
                 settings.all.extend(names);
@@ -659,13 +666,18 @@ fn the_ipn_queue_has_the_queue_crates_redrive_policy() {
         FOURTEEN_DAYS
     );
     let schedule = tikivip_domain::RetrySchedule::default();
-    let span: Duration = (1..schedule.max_attempts())
-        .filter_map(|attempts| schedule.delay_after(attempts, 1.0))
-        .sum::<Duration>()
-        + tikivip_queue::MAX_VISIBILITY;
+    let span: Duration = schedule.longest() + tikivip_queue::MAX_HIDE;
     assert!(
         span.as_secs() < FOURTEEN_DAYS,
         "the schedule spans {span:?}"
+    );
+    // Delays beyond one receive's hide are hidden again at the next receive;
+    // SQS must not dead-letter a pending job for receiving it that often.
+    let receives = schedule.receives_needed(tikivip_queue::MAX_HIDE);
+    assert!(
+        receives < tikivip_queue::MAX_RECEIVE_COUNT,
+        "{receives} receives per job, maxReceiveCount {}",
+        tikivip_queue::MAX_RECEIVE_COUNT
     );
 
     // Lambda's advice for an SQS source: visibility ≥ 6 × the function's timeout;
@@ -676,6 +688,14 @@ fn the_ipn_queue_has_the_queue_crates_redrive_policy() {
     assert!(
         visibility >= 6 * timeout,
         "visibility {visibility} s < 6 × {timeout} s"
+    );
+    // SQS's 12 h window counts from the receive; the dispatcher hides from
+    // when it runs. The margin between the two covers Lambda's batching
+    // window (at most 5 min) and the function's whole run.
+    let margin = tikivip_queue::VISIBILITY_WINDOW - tikivip_queue::MAX_HIDE;
+    assert!(
+        margin.as_secs() >= 300 + timeout,
+        "{margin:?} of margin for a 5 min batching window and a {timeout} s run"
     );
     let tiki_ms = as_u64(
         &environment(dispatcher)["TIKI_TIMEOUT_MS"],

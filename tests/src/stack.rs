@@ -175,6 +175,8 @@ pub fn payment_result(id: &str, status: &str, amount: u64, event_id: &str) -> Va
         "amount": amount,
         "partner_banking_method": "WALLET",
         "event_id": event_id,
-        "occurred_at": "2026-11-22T10:00:00+07:00",
+        "occurred_at": tikivip_domain::Timestamp::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap(),
     })
 }

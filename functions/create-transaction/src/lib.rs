@@ -4,7 +4,8 @@
 use lambda_http::{Body, Request, Response};
 use tikivip_api::metrics::{self, Metric};
 use tikivip_api::{
-    Error, Failures, Handler, keys_and_store, load_aws_config, reply, required_env, verified_body,
+    Error, Failures, Handler, load_aws_config, reply, required_env, verified_body,
+    verifier_and_store,
 };
 use tikivip_domain::wire::{CreateTransactionRequest, CreatedTransaction, parse_json};
 use tikivip_domain::{NewTransaction, Timestamp, TransactionId};
@@ -51,10 +52,15 @@ impl CreateTransaction {
 
     pub async fn from_env() -> Result<Self, Error> {
         let aws = load_aws_config().await;
-        let (keys, store) =
-            keys_and_store(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
+        let (verifier, store) = verifier_and_store(
+            &aws,
+            HeaderFamily::Tikivip,
+            "TIKIVIP_CLIENT_ID",
+            "TIKIVIP_CLIENT_SECRET",
+        )
+        .await?;
         Ok(CreateTransaction::new(
-            Verifier::new(HeaderFamily::Tikivip, keys),
+            verifier,
             store,
             PaymentUrlTemplate::new(required_env("PAYMENT_URL_TEMPLATE")?)?,
         ))

@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Request, Response};
 use tikivip_api::{
-    Error, Failures, Handler, keys_and_store, load_aws_config, reply, verified_body,
+    Error, Failures, Handler, load_aws_config, reply, verified_body, verifier_and_store,
 };
 use tikivip_domain::wire::TransactionView;
 use tikivip_domain::{Error as Refusal, TikiTransactionId, Transaction, TransactionId};
@@ -61,12 +61,14 @@ impl GetTransaction {
 
     pub async fn from_env() -> Result<Self, Error> {
         let aws = load_aws_config().await;
-        let (keys, store) =
-            keys_and_store(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
-        Ok(GetTransaction::new(
-            Verifier::new(HeaderFamily::Tikivip, keys),
-            store,
-        ))
+        let (verifier, store) = verifier_and_store(
+            &aws,
+            HeaderFamily::Tikivip,
+            "TIKIVIP_CLIENT_ID",
+            "TIKIVIP_CLIENT_SECRET",
+        )
+        .await?;
+        Ok(GetTransaction::new(verifier, store))
     }
 
     async fn look_up(&self, request: &Request) -> Result<Transaction, Error> {

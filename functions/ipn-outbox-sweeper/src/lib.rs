@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use tikivip_api::metrics::{self, Metric};
 use tikivip_domain::Timestamp;
-use tikivip_queue::{IpnQueue, Outbox};
+use tikivip_queue::{IpnQueue, Outbox, Swept};
 use tikivip_store::Store;
 
 /// Jobs younger than this are left to the receiver that settled them, so that
@@ -39,12 +40,30 @@ impl Sweeper {
         Ok(Sweeper::new(store, queue, grace))
     }
 
-    /// One sweep; returns how many jobs it released.
-    pub async fn sweep(&self) -> Result<usize, tikivip_queue::Error> {
-        let released = self.outbox.sweep(Timestamp::now_utc() - self.grace).await?;
-        if released > 0 {
-            tracing::warn!(released, "IPN jobs released from the outbox by the sweeper");
+    /// One sweep. It publishes how many jobs wait in the outbox and how long
+    /// the oldest has (an alarm watches it), and fails, so that the function
+    /// counts an error, when any job it tried could not be released.
+    pub async fn sweep(&self) -> Result<Swept, tikivip_queue::Error> {
+        let now = Timestamp::now_utc();
+        let swept = self.outbox.sweep(now - self.grace, now).await?;
+        metrics::record(Metric::OutboxWaiting, swept.waiting as u64);
+        metrics::record(
+            Metric::OutboxOldestAgeSeconds,
+            swept.oldest.map_or(0, |age| age.as_secs()),
+        );
+        if swept.released > 0 {
+            tracing::warn!(
+                released = swept.released,
+                "IPN jobs released from the outbox by the sweeper"
+            );
         }
-        Ok(released)
+        if swept.failed > 0 {
+            metrics::record(Metric::OutboxReleaseFailures, swept.failed as u64);
+            return Err(tikivip_queue::Error::Sqs(format!(
+                "{} of the IPN jobs due could not be released; they stay in the outbox",
+                swept.failed
+            )));
+        }
+        Ok(swept)
     }
 }

@@ -8,8 +8,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // The scheduled event carries nothing the sweep needs.
     lambda_runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {
-            let released = sweeper.sweep().await?;
-            Ok::<_, lambda_runtime::Error>(serde_json::json!({ "released": released }))
+            let swept = sweeper.sweep().await?;
+            Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                "released": swept.released,
+                "waiting": swept.waiting,
+            }))
         },
     ))
     .await

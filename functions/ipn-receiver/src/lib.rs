@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tikivip_api::metrics::{self, Metric};
 use tikivip_api::{
-    Error, Failures, Handler, keys_and_store, load_aws_config, reply, verified_body,
+    Error, Failures, Handler, load_aws_config, reply, verified_body, verifier_and_store,
 };
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{Ipn, PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
@@ -42,19 +42,20 @@ impl IpnReceiver {
 
     pub async fn from_env() -> Result<Self, Error> {
         let aws = load_aws_config().await;
-        let ((keys, store), queue) = tokio::try_join!(
-            keys_and_store(&aws, "PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET"),
+        let ((verifier, store), queue) = tokio::try_join!(
+            verifier_and_store(
+                &aws,
+                HeaderFamily::Partner,
+                "PARTNER_CLIENT_ID",
+                "PARTNER_CLIENT_SECRET"
+            ),
             async {
                 IpnQueue::from_env(&aws)
                     .await
                     .map_err(|e| Error::Config(e.to_string()))
             },
         )?;
-        Ok(IpnReceiver::new(
-            Verifier::new(HeaderFamily::Partner, keys),
-            store,
-            queue,
-        ))
+        Ok(IpnReceiver::new(verifier, store, queue))
     }
 
     async fn receive(&self, request: &Request) -> Result<Received, Error> {
@@ -71,8 +72,10 @@ impl IpnReceiver {
             tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, status = %txn.status, event_id = %result.event_id, "transaction settled");
             // The job is safe in the outbox: a failure here only delays it
             // until the next sweep, so the payment core still gets its 200.
-            if let Err(err) = self.outbox.release(ipn).await {
-                tracing::warn!(transaction_id = %txn.id, error = %err, "IPN job left in the outbox for the sweeper");
+            // A new settlement starts chain 0 of its job.
+            if let Err(err) = self.outbox.release(ipn, 0).await {
+                metrics::count(Metric::OutboxReleaseFailures);
+                tracing::error!(transaction_id = %txn.id, error = %err, "IPN job left in the outbox for the sweeper");
             }
         }
         Ok(Received {

@@ -5,7 +5,7 @@
 use lambda_http::{Body, Request, Response};
 use tikivip_api::metrics::{self, Metric};
 use tikivip_api::{
-    Error, Failures, Handler, keys_and_store, load_aws_config, reply, verified_body,
+    Error, Failures, Handler, load_aws_config, reply, verified_body, verifier_and_store,
 };
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{RefundReceipt, RefundRequest, Timestamp};
@@ -24,12 +24,14 @@ impl Refund {
 
     pub async fn from_env() -> Result<Self, Error> {
         let aws = load_aws_config().await;
-        let (keys, store) =
-            keys_and_store(&aws, "TIKIVIP_CLIENT_ID", "TIKIVIP_CLIENT_SECRET").await?;
-        Ok(Refund::new(
-            Verifier::new(HeaderFamily::Tikivip, keys),
-            store,
-        ))
+        let (verifier, store) = verifier_and_store(
+            &aws,
+            HeaderFamily::Tikivip,
+            "TIKIVIP_CLIENT_ID",
+            "TIKIVIP_CLIENT_SECRET",
+        )
+        .await?;
+        Ok(Refund::new(verifier, store))
     }
 
     async fn refund(&self, request: &Request) -> Result<RefundReceipt, Error> {

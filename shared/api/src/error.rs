@@ -4,7 +4,9 @@ use tikivip_domain::ResultCode;
 /// Everything a request can end in, other than success.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("unauthorized: {0}")]
+    /// The caller learns why only where it gives nothing away: an unknown
+    /// client id reads exactly as a wrong signature.
+    #[error("unauthorized: {}", shown(.0))]
     Unauthorized(#[from] tikivip_signing::Error),
     #[error(transparent)]
     Refused(#[from] tikivip_domain::Error),
@@ -29,9 +31,6 @@ impl From<tikivip_store::Error> for Error {
 impl Error {
     pub fn code(&self) -> ResultCode {
         match self {
-            Error::Unauthorized(tikivip_signing::Error::UnknownClient) => {
-                ResultCode::NotThePartners
-            }
             Error::Unauthorized(_) | Error::BodyTooLarge(_) => ResultCode::InvalidRequest,
             Error::Refused(refusal) => refusal.code(),
             Error::Internal(_) | Error::Config(_) => ResultCode::SystemError,
@@ -49,5 +48,33 @@ impl Error {
             Error::Refused(_) => StatusCode::CONFLICT,
             Error::Internal(_) | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// What a signature refusal tells the caller.
+fn shown(refusal: &tikivip_signing::Error) -> String {
+    match refusal {
+        tikivip_signing::Error::UnknownClient => tikivip_signing::Error::BadSignature.to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tikivip_signing::Error as Refusal;
+
+    #[test]
+    fn an_unknown_client_reads_exactly_as_a_wrong_signature() {
+        let (unknown, wrong) = (
+            Error::Unauthorized(Refusal::UnknownClient),
+            Error::Unauthorized(Refusal::BadSignature),
+        );
+        assert_eq!(unknown.to_string(), wrong.to_string());
+        assert_eq!(unknown.code(), wrong.code());
+        assert_eq!(
+            (unknown.status(), wrong.status()),
+            (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+        );
     }
 }

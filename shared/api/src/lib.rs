@@ -16,7 +16,8 @@ use lambda_http::{Body, Request, Response, service_fn};
 use tikivip_signing::{Verifier, signed_part};
 
 pub use config::{
-    ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secrets, required_env,
+    ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secrets, refresh_keys,
+    required_env, verifier_and_store,
 };
 pub use error::Error;
 pub use logging::init_tracing;
@@ -36,9 +37,36 @@ pub async fn run(handler: impl Handler) -> Result<(), lambda_http::Error> {
     let handler = Arc::new(handler);
     lambda_http::run(service_fn(move |request| {
         let handler = Arc::clone(&handler);
-        async move { Ok::<_, Infallible>(handler.handle(request).await) }
+        async move { Ok::<_, Infallible>(answer(&*handler, request).await) }
     }))
     .await
+}
+
+/// The handler's answer to a request, and an envelope even if it panics: a
+/// panic is caught here, logged as an alert, counted, and answered with a
+/// 500 envelope (what Tiki's refund API wants for any failure too), so that no
+/// request ever ends in Lambda's bare error.
+pub async fn answer(handler: &impl Handler, request: Request) -> Response<Body> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(handler.handle(request))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, alert = "handler_panic", "handler panicked; answered 500");
+            metrics::count(metrics::Metric::HandlerPanics);
+            reply::<()>(
+                Err(Error::Internal(format!("handler panicked: {what}"))),
+                Failures::Rest,
+            )
+        }
+    }
 }
 
 /// The request's body, once its signature has been verified over the bytes

@@ -19,7 +19,18 @@ pub enum Metric {
     /// A payment Tiki will not honour: the customer must be refunded.
     IpnRefundRequired,
     IpnRejected,
+    /// We hold FAILURE and Tiki reports SUCCESS.
+    IpnUnpaidSuccess,
+    /// Tiki's status answer names another id or amount.
+    IpnStatusMismatch,
     IpnDeadLettered,
+    /// Jobs in the outbox at a sweep, and the age of the oldest (seconds).
+    OutboxWaiting,
+    OutboxOldestAgeSeconds,
+    /// A job that could not be put on the queue.
+    OutboxReleaseFailures,
+    /// A handler panicked; the caller got a 500 envelope.
+    HandlerPanics,
     Refunds,
     /// In VND.
     RefundedAmount,
@@ -37,7 +48,13 @@ impl Metric {
             Metric::IpnDelivered => "IpnDelivered",
             Metric::IpnRefundRequired => "IpnRefundRequired",
             Metric::IpnRejected => "IpnRejected",
+            Metric::IpnUnpaidSuccess => "IpnUnpaidSuccess",
+            Metric::IpnStatusMismatch => "IpnStatusMismatch",
             Metric::IpnDeadLettered => "IpnDeadLettered",
+            Metric::OutboxWaiting => "OutboxWaiting",
+            Metric::OutboxOldestAgeSeconds => "OutboxOldestAgeSeconds",
+            Metric::OutboxReleaseFailures => "OutboxReleaseFailures",
+            Metric::HandlerPanics => "HandlerPanics",
             Metric::Refunds => "Refunds",
             Metric::RefundedAmount => "RefundedAmount",
             Metric::SignatureRefusals => "SignatureRefusals",
@@ -48,6 +65,7 @@ impl Metric {
         match self {
             // VND has no CloudWatch unit; "None" keeps the figure as it is.
             Metric::RefundedAmount => "None",
+            Metric::OutboxOldestAgeSeconds => "Seconds",
             _ => "Count",
         }
     }

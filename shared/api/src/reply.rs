@@ -29,6 +29,9 @@ pub fn reply<T: Serialize>(result: Result<T, Error>, failures: Failures) -> Resp
             };
             if status.is_server_error() {
                 tracing::error!(error = %err, detail = ?err, "request failed");
+            } else if let Error::Unauthorized(refusal) = &err {
+                // The caller is told less than this (see `Error`).
+                tracing::info!(reason = %refusal, "request refused: signature");
             } else {
                 tracing::info!(error = %err, "request refused");
             }

@@ -51,6 +51,12 @@ pub enum IpnState {
     Rejected,
     /// Every attempt of the schedule failed; the job waits in the dead-letter queue.
     Exhausted,
+    /// We hold FAILURE and Tiki's status API reports SUCCESS: Tiki may be
+    /// granting a membership that was never paid.
+    UnpaidSuccess,
+    /// Tiki's status answer names another transaction id or amount than ours:
+    /// neither delivered nor refundable until someone looks.
+    StatusMismatch,
 }
 
 impl IpnState {
@@ -61,6 +67,8 @@ impl IpnState {
             IpnState::RefundRequired => "REFUND_REQUIRED",
             IpnState::Rejected => "REJECTED",
             IpnState::Exhausted => "EXHAUSTED",
+            IpnState::UnpaidSuccess => "UNPAID_SUCCESS",
+            IpnState::StatusMismatch => "STATUS_MISMATCH",
         }
     }
 
@@ -71,6 +79,8 @@ impl IpnState {
             "REFUND_REQUIRED" => IpnState::RefundRequired,
             "REJECTED" => IpnState::Rejected,
             "EXHAUSTED" => IpnState::Exhausted,
+            "UNPAID_SUCCESS" => IpnState::UnpaidSuccess,
+            "STATUS_MISMATCH" => IpnState::StatusMismatch,
             other => {
                 return Err(Error::InvalidRequest(format!(
                     "unknown IPN state {other:?}"
@@ -96,6 +106,9 @@ impl fmt::Display for IpnState {
 pub struct IpnJob {
     pub ipn: Ipn,
     pub state: IpnState,
+    /// Which chain of attempts this is: 0 from the settlement, one more for
+    /// each redrive. A message of an older chain is a stale copy.
+    pub chain: u32,
     /// Attempts made so far.
     pub attempts: u32,
     /// Why the last attempt failed, or why the job ended.
@@ -119,10 +132,35 @@ pub enum Attempt {
 /// What Tiki's status API says of the transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TikiView {
-    Status(TransactionStatus),
+    Found(TikiRecord),
     NotFound,
     /// The status API could not be asked.
     Unavailable(String),
+}
+
+/// Tiki's record of a transaction, as its status API reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TikiRecord {
+    pub status: TransactionStatus,
+    /// Our id, as Tiki holds it.
+    pub transaction_id: Option<String>,
+    pub amount: Option<Vnd>,
+}
+
+impl TikiRecord {
+    /// Whether the record is of our transaction with our amount. A SUCCESS
+    /// must name both; any other status may leave them out, but not differ.
+    fn matches(&self, ipn: &Ipn) -> bool {
+        let id = self
+            .transaction_id
+            .as_deref()
+            .map(|id| id == ipn.transaction_id.as_str());
+        let amount = self.amount.map(|amount| amount == ipn.transaction_amount);
+        match self.status {
+            TransactionStatus::Success => id == Some(true) && amount == Some(true),
+            _ => id != Some(false) && amount != Some(false),
+        }
+    }
 }
 
 /// What the dispatcher does next.
@@ -138,6 +176,9 @@ pub enum Next {
 
 /// After this many failed attempts the dispatcher also asks Tiki's status API.
 pub const STATUS_CHECK_AFTER: u32 = 3;
+
+/// How far a retry delay is spread either way.
+const MAX_JITTER: f64 = 0.1;
 
 /// Delays between attempts, as data. The default is as patient as Tiki's own IPN
 /// sender: 1 min, 5 min, 30 min, 1 h, 6 h, 12 h, 24 h.
@@ -175,18 +216,40 @@ impl RetrySchedule {
         self.0.len() as u32 + 1
     }
 
+    /// How many times SQS delivers a job's message when every attempt fails:
+    /// one per attempt, and one more each time a delay longer than `max_hide`
+    /// (what one receive may hide a message for) is hidden again.
+    pub fn receives_needed(&self, max_hide: Duration) -> u32 {
+        let max_hide = max_hide.as_secs_f64().max(1.0);
+        self.0
+            .iter()
+            .map(|delay| (delay.as_secs_f64() * (1.0 + MAX_JITTER) / max_hide).ceil() as u32)
+            .sum::<u32>()
+            + 1
+    }
+
+    /// The longest a job can take from its first attempt to its last, with
+    /// every delay at its most jittered.
+    pub fn longest(&self) -> Duration {
+        self.0.iter().map(|d| d.mul_f64(1.0 + MAX_JITTER)).sum()
+    }
+
     /// The delay before the next attempt once `attempts` have failed, spread by
     /// `jitter` in [-1, 1] over ±10% so retries from one outage do not arrive
     /// together. `None` when the schedule is spent.
     pub fn delay_after(&self, attempts: u32, jitter: f64) -> Option<Duration> {
         let base = *self.0.get(attempts.checked_sub(1)? as usize)?;
-        Some(base.mul_f64(1.0 + 0.1 * jitter.clamp(-1.0, 1.0)))
+        Some(base.mul_f64(1.0 + MAX_JITTER * jitter.clamp(-1.0, 1.0)))
     }
 }
 
 impl IpnJob {
     /// Decides what follows an attempt; `attempts` already counts it.
-    /// `tiki_view` is asked for only when [`IpnJob::wants_status_check`] says so.
+    /// `tiki_view` is asked for when [`IpnJob::wants_status_check`] says so.
+    ///
+    /// Tiki's answer to an IPN is a hint: delivery is at-least-once, so Tiki
+    /// may reject a repeat of an IPN it already took. Only its status API
+    /// decides that a customer must be refunded, and silence decides nothing.
     pub fn next(
         &self,
         attempt: &Attempt,
@@ -195,40 +258,66 @@ impl IpnJob {
         jitter: f64,
     ) -> Next {
         let ours = self.ipn.status;
-        match attempt {
+        let rejected = match attempt {
             Attempt::Delivered => {
                 return Next::Finish(IpnState::Delivered, "Tiki answered code 0".into());
             }
             Attempt::Rejected(code, message) => {
+                Some(format!("Tiki rejected the IPN with code {code}: {message}"))
+            }
+            Attempt::Failed(_) => None,
+        };
+        let because = |view: String| match &rejected {
+            Some(rejection) => format!("{rejection}; {view}"),
+            None => view,
+        };
+        match tiki_view {
+            Some(TikiView::Found(record)) if !record.matches(&self.ipn) => {
                 return Next::Finish(
-                    self.refusal_state(),
-                    format!("Tiki rejected the IPN with code {code}: {message}"),
+                    IpnState::StatusMismatch,
+                    because(format!(
+                        "Tiki's status API reports {} for transaction_id {:?} and amount {:?}; we hold {ours} for {} and {} VND",
+                        record.status,
+                        record.transaction_id,
+                        record.amount.map(Vnd::get),
+                        self.ipn.transaction_id,
+                        self.ipn.transaction_amount,
+                    )),
                 );
             }
-            Attempt::Failed(_) => {}
-        }
-        match tiki_view {
-            Some(TikiView::Status(theirs)) if *theirs == ours => {
+            Some(TikiView::Found(record)) if record.status == ours => {
                 return Next::Finish(
                     IpnState::Delivered,
-                    format!("Tiki's status API reports {theirs}"),
+                    because(format!("Tiki's status API reports {ours}, as we hold")),
                 );
             }
-            Some(TikiView::Status(TransactionStatus::Pending))
-            | Some(TikiView::Unavailable(_))
-            | None => {}
-            Some(TikiView::Status(theirs)) => {
+            Some(TikiView::Found(record)) if record.status == TransactionStatus::Success => {
+                return Next::Finish(
+                    IpnState::UnpaidSuccess,
+                    because(format!("Tiki's status API reports SUCCESS; we hold {ours}")),
+                );
+            }
+            // Tiki has not recorded it yet: only a rejection makes that final.
+            Some(TikiView::Found(record))
+                if record.status == TransactionStatus::Pending && rejected.is_none() => {}
+            Some(TikiView::Found(record)) => {
                 return Next::Finish(
                     self.refusal_state(),
-                    format!("Tiki's status API reports {theirs}, we hold {ours}"),
+                    because(format!(
+                        "Tiki's status API reports {}; we hold {ours}",
+                        record.status
+                    )),
                 );
             }
             Some(TikiView::NotFound) => {
                 return Next::Finish(
                     self.refusal_state(),
-                    format!("Tiki's status API does not know the transaction we hold as {ours}"),
+                    because(format!(
+                        "Tiki's status API does not know the transaction we hold as {ours}"
+                    )),
                 );
             }
+            Some(TikiView::Unavailable(_)) | None => {}
         }
         match schedule.delay_after(self.attempts, jitter) {
             Some(delay) => Next::RetryAfter(delay),
@@ -236,9 +325,14 @@ impl IpnJob {
         }
     }
 
-    /// Whether the status API should be asked after a failed attempt.
+    /// Whether the status API should be asked after this attempt: after every
+    /// rejection, and after a failure from the [`STATUS_CHECK_AFTER`]th on.
     pub fn wants_status_check(&self, attempt: &Attempt) -> bool {
-        matches!(attempt, Attempt::Failed(_)) && self.attempts >= STATUS_CHECK_AFTER
+        match attempt {
+            Attempt::Delivered => false,
+            Attempt::Rejected(..) => true,
+            Attempt::Failed(_) => self.attempts >= STATUS_CHECK_AFTER,
+        }
     }
 
     /// A payment we took that Tiki will not honour must be refunded; a refused
@@ -265,6 +359,7 @@ mod tests {
                 partner_banking_method: None,
             },
             state: IpnState::Pending,
+            chain: 0,
             attempts,
             last_error: None,
             next_attempt_at: None,
@@ -275,7 +370,29 @@ mod tests {
         Attempt::Failed("HTTP 503".into())
     }
 
+    fn rejected(code: u8) -> Attempt {
+        Attempt::Rejected(ResultCode::from_code(code.into()).unwrap(), "no".into())
+    }
+
+    /// Tiki's record of our transaction T1 of 1,000 VND.
+    fn tiki_has(status: TransactionStatus) -> TikiView {
+        TikiView::Found(TikiRecord {
+            status,
+            transaction_id: Some("T1".into()),
+            amount: Some(Vnd::new(1000).unwrap()),
+        })
+    }
+
+    fn ends_in(next: Next) -> Option<IpnState> {
+        match next {
+            Next::Finish(state, _) => Some(state),
+            _ => None,
+        }
+    }
+
     const S: TransactionStatus = TransactionStatus::Success;
+    const F: TransactionStatus = TransactionStatus::Failure;
+    const P: TransactionStatus = TransactionStatus::Pending;
 
     #[test]
     fn the_default_schedule_is_as_patient_as_tikis_own() {
@@ -301,11 +418,20 @@ mod tests {
     }
 
     #[test]
+    fn delays_longer_than_one_hide_need_more_receives() {
+        let s = RetrySchedule::default();
+        // 12 h - 15 min per receive: the 12 h step takes two, the 24 h three.
+        assert_eq!(s.receives_needed(Duration::from_secs(42_300)), 11);
+        assert_eq!(s.receives_needed(Duration::from_secs(86_400 * 2)), 8);
+        assert_eq!(s.longest(), Duration::from_secs(156_960).mul_f64(1.1));
+    }
+
+    #[test]
     fn code_zero_delivers() {
-        assert!(matches!(
-            job(S, 1).next(&Attempt::Delivered, None, &RetrySchedule::default(), 0.0),
-            Next::Finish(IpnState::Delivered, _)
-        ));
+        assert_eq!(
+            ends_in(job(S, 1).next(&Attempt::Delivered, None, &RetrySchedule::default(), 0.0)),
+            Some(IpnState::Delivered)
+        );
     }
 
     #[test]
@@ -315,20 +441,58 @@ mod tests {
     }
 
     #[test]
-    fn a_rejection_of_a_payment_requires_a_refund() {
+    fn every_rejection_asks_the_status_api() {
         for code in [1, 3, 4, 5, 6] {
-            let attempt = Attempt::Rejected(ResultCode::from_code(code).unwrap(), "no".into());
-            assert!(matches!(
-                job(S, 1).next(&attempt, None, &RetrySchedule::default(), 0.0),
-                Next::Finish(IpnState::RefundRequired, _)
-            ));
+            assert!(job(S, 1).wants_status_check(&rejected(code)));
         }
-        let attempt = Attempt::Rejected(ResultCode::InvalidAmount, "no".into());
-        let failure = job(TransactionStatus::Failure, 1);
-        assert!(matches!(
-            failure.next(&attempt, None, &RetrySchedule::default(), 0.0),
-            Next::Finish(IpnState::Rejected, _)
-        ));
+    }
+
+    #[test]
+    fn a_rejection_after_tiki_has_the_payment_is_delivered_not_refunded() {
+        for code in [1, 3, 4, 5, 6] {
+            let next = job(S, 1).next(
+                &rejected(code),
+                Some(&tiki_has(S)),
+                &RetrySchedule::default(),
+                0.0,
+            );
+            assert_eq!(ends_in(next), Some(IpnState::Delivered), "code {code}");
+        }
+    }
+
+    #[test]
+    fn a_rejection_tikis_status_confirms_requires_a_refund() {
+        let s = RetrySchedule::default();
+        for view in [tiki_has(P), tiki_has(F), TikiView::NotFound] {
+            let next = job(S, 1).next(&rejected(5), Some(&view), &s, 0.0);
+            assert_eq!(ends_in(next), Some(IpnState::RefundRequired), "{view:?}");
+        }
+    }
+
+    #[test]
+    fn a_rejection_while_the_status_api_is_down_is_retried_not_refunded() {
+        let s = RetrySchedule::default();
+        let down = TikiView::Unavailable("timeout".into());
+        assert_eq!(
+            job(S, 1).next(&rejected(5), Some(&down), &s, 0.0),
+            Next::RetryAfter(Duration::from_secs(60))
+        );
+        assert_eq!(
+            job(S, 8).next(&rejected(5), Some(&down), &s, 0.0),
+            Next::Exhaust,
+            "a spent schedule goes to the dead-letter queue, never to a refund"
+        );
+    }
+
+    #[test]
+    fn a_rejected_failure_notice_is_rejected_not_refunded() {
+        let next = job(F, 1).next(
+            &rejected(5),
+            Some(&TikiView::NotFound),
+            &RetrySchedule::default(),
+            0.0,
+        );
+        assert_eq!(ends_in(next), Some(IpnState::Rejected));
     }
 
     #[test]
@@ -341,23 +505,19 @@ mod tests {
     #[test]
     fn tiki_reporting_failure_or_not_found_for_a_payment_requires_a_refund() {
         let s = RetrySchedule::default();
-        for view in [
-            TikiView::Status(TransactionStatus::Failure),
-            TikiView::NotFound,
-        ] {
-            assert!(matches!(
-                job(S, 3).next(&failed(), Some(&view), &s, 0.0),
-                Next::Finish(IpnState::RefundRequired, _)
-            ));
+        for view in [tiki_has(F), TikiView::NotFound] {
+            assert_eq!(
+                ends_in(job(S, 3).next(&failed(), Some(&view), &s, 0.0)),
+                Some(IpnState::RefundRequired)
+            );
         }
     }
 
     #[test]
     fn tiki_reporting_pending_keeps_the_retries_going() {
         let s = RetrySchedule::default();
-        let view = TikiView::Status(TransactionStatus::Pending);
         assert_eq!(
-            job(S, 3).next(&failed(), Some(&view), &s, 0.0),
+            job(S, 3).next(&failed(), Some(&tiki_has(P)), &s, 0.0),
             Next::RetryAfter(Duration::from_secs(1_800))
         );
         let down = TikiView::Unavailable("timeout".into());
@@ -369,11 +529,54 @@ mod tests {
 
     #[test]
     fn tiki_agreeing_with_us_counts_as_delivered() {
-        let view = TikiView::Status(S);
-        assert!(matches!(
-            job(S, 3).next(&failed(), Some(&view), &RetrySchedule::default(), 0.0),
-            Next::Finish(IpnState::Delivered, _)
-        ));
+        for status in [S, F] {
+            assert_eq!(
+                ends_in(job(status, 3).next(
+                    &failed(),
+                    Some(&tiki_has(status)),
+                    &RetrySchedule::default(),
+                    0.0
+                )),
+                Some(IpnState::Delivered)
+            );
+        }
+    }
+
+    #[test]
+    fn tiki_reporting_success_for_a_failed_payment_is_an_unpaid_success() {
+        let s = RetrySchedule::default();
+        for attempt in [failed(), rejected(6)] {
+            assert_eq!(
+                ends_in(job(F, 3).next(&attempt, Some(&tiki_has(S)), &s, 0.0)),
+                Some(IpnState::UnpaidSuccess)
+            );
+        }
+    }
+
+    #[test]
+    fn a_status_answer_of_another_id_or_amount_is_a_mismatch_never_delivered() {
+        let s = RetrySchedule::default();
+        let record = |transaction_id: Option<&str>, amount: Option<u64>| {
+            TikiView::Found(TikiRecord {
+                status: S,
+                transaction_id: transaction_id.map(str::to_owned),
+                amount: amount.map(|a| Vnd::new(a).unwrap()),
+            })
+        };
+        for view in [
+            record(Some("T2"), Some(1000)),
+            record(Some("T1"), Some(999)),
+            record(None, Some(1000)),
+            record(Some("T1"), None),
+        ] {
+            for attempt in [failed(), rejected(1)] {
+                assert_eq!(
+                    ends_in(job(S, 3).next(&attempt, Some(&view), &s, 0.0)),
+                    Some(IpnState::StatusMismatch),
+                    "{view:?}"
+                );
+            }
+        }
     }
 
     #[test]

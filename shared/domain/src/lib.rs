@@ -18,10 +18,14 @@ pub mod wire;
 
 pub use error::Error;
 pub use ids::{EventId, RefundId, RequestId, TikiTransactionId, TransactionId};
-pub use ipn::{Attempt, Ipn, IpnJob, IpnState, Next, RetrySchedule, STATUS_CHECK_AFTER, TikiView};
+pub use ipn::{
+    Attempt, Ipn, IpnJob, IpnState, Next, RetrySchedule, STATUS_CHECK_AFTER, TikiRecord, TikiView,
+};
 pub use money::Vnd;
-pub use payment::{PaymentOutcome, PaymentResult, RecordedPaymentResult, Settlement, Verdict};
-pub use refund::{Fingerprint, Refund, RefundReceipt, RefundRequest};
+pub use payment::{
+    CLOCK_SKEW, PaymentOutcome, PaymentResult, RecordedPaymentResult, Settlement, Verdict,
+};
+pub use refund::{Fingerprint, Refund, RefundOrigin, RefundReceipt, RefundRequest};
 pub use result_code::{Envelope, ResultCode};
 pub use status::TransactionStatus;
 pub use transaction::{Customer, NewTransaction, Transaction};

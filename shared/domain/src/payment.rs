@@ -34,6 +34,31 @@ pub struct PaymentResult {
     pub occurred_at: Timestamp,
 }
 
+/// How far the payment core's clock may be from ours: the signature window.
+pub const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
+impl PaymentResult {
+    /// A result parses with any RFC 3339 time, from year 0 to 9999 in any
+    /// offset; a plausible one occurred after its transaction was created and
+    /// is not in the future, each within [`CLOCK_SKEW`].
+    pub fn check_occurred_at(
+        &self,
+        created_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), crate::Error> {
+        let earliest = created_at - CLOCK_SKEW;
+        let latest = now + CLOCK_SKEW;
+        if self.occurred_at < earliest || self.occurred_at > latest {
+            return Err(crate::Error::InvalidRequest(format!(
+                "occurred_at {} is outside the plausible range: not before the transaction was created ({created_at}) nor after now ({now}), each within {} minutes",
+                self.occurred_at,
+                CLOCK_SKEW.whole_minutes()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What a payment result does to a transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Settlement {

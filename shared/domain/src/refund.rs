@@ -14,6 +14,49 @@ pub struct RefundRequest {
     pub transaction_id: TransactionId,
     pub reason: Text<500>,
     pub request_id: RequestId,
+    /// Who asks: Tiki, unless an operator records a refund made by hand.
+    #[serde(skip)]
+    pub origin: RefundOrigin,
+}
+
+/// Who made a refund.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "made_by", rename_all = "snake_case")]
+pub enum RefundOrigin {
+    /// Tiki, through its refund API.
+    #[default]
+    Tiki,
+    /// An operator, outside this system (for a payment Tiki would not
+    /// honour), recorded with the operator's own reference for it.
+    Operator {
+        operator: Text<100>,
+        reference: Text<100>,
+    },
+}
+
+impl RefundRequest {
+    /// The request that records an operator's refund made by hand: its
+    /// `request_id` derives from the operator's reference, so recording the
+    /// same refund twice makes one refund.
+    pub fn by_operator(
+        txn: &crate::Transaction,
+        amount: Vnd,
+        reason: Text<500>,
+        operator: Text<100>,
+        reference: Text<100>,
+    ) -> Result<RefundRequest, crate::Error> {
+        Ok(RefundRequest {
+            tiki_transaction_id: txn.tiki_id.clone(),
+            amount,
+            transaction_id: txn.id.clone(),
+            reason,
+            request_id: RequestId::parse(format!("operator:{}", reference.as_str()))?,
+            origin: RefundOrigin::Operator {
+                operator,
+                reference,
+            },
+        })
+    }
 }
 
 /// A digest of what a refund request asks for, so that a `request_id` reused
@@ -39,6 +82,7 @@ impl RefundRequest {
             request_id: self.request_id.clone(),
             amount: self.amount,
             reason: self.reason.clone(),
+            origin: self.origin.clone(),
             created_at,
         }
     }
@@ -67,6 +111,8 @@ pub struct Refund {
     pub request_id: RequestId,
     pub amount: Vnd,
     pub reason: Text<500>,
+    #[serde(flatten)]
+    pub origin: RefundOrigin,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: Timestamp,
 }

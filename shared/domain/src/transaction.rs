@@ -117,8 +117,9 @@ impl Transaction {
         None
     }
 
-    /// What a payment result does to this transaction.
-    pub fn settle(&self, result: &PaymentResult) -> Result<Settlement, Error> {
+    /// What a payment result does to this transaction, received at `now`.
+    pub fn settle(&self, result: &PaymentResult, now: Timestamp) -> Result<Settlement, Error> {
+        result.check_occurred_at(self.created_at, now)?;
         if result.amount != self.amount {
             return Err(Error::ContradictingPaymentResult(format!(
                 "paid amount {} VND differs from the transaction amount {} VND",
@@ -190,6 +191,7 @@ mod tests {
             transaction_id: txn.id.clone(),
             reason: Text::new("customer asked").unwrap(),
             request_id: RequestId::parse(request_id).unwrap(),
+            origin: Default::default(),
         }
     }
 
@@ -285,22 +287,61 @@ mod tests {
         let mut txn = paid(1000);
         txn.status = TransactionStatus::Pending;
         assert_eq!(
-            txn.settle(&result(&txn, PaymentOutcome::Success, 1000)),
+            txn.settle(
+                &result(&txn, PaymentOutcome::Success, 1000),
+                Timestamp::UNIX_EPOCH
+            ),
             Ok(Settlement::Settled(TransactionStatus::Success))
         );
         txn.status = TransactionStatus::Success;
         assert_eq!(
-            txn.settle(&result(&txn, PaymentOutcome::Success, 1000)),
+            txn.settle(
+                &result(&txn, PaymentOutcome::Success, 1000),
+                Timestamp::UNIX_EPOCH
+            ),
             Ok(Settlement::Duplicate)
         );
         assert!(
-            txn.settle(&result(&txn, PaymentOutcome::Failure, 1000))
-                .is_err()
+            txn.settle(
+                &result(&txn, PaymentOutcome::Failure, 1000),
+                Timestamp::UNIX_EPOCH
+            )
+            .is_err()
         );
         assert!(
-            txn.settle(&result(&txn, PaymentOutcome::Success, 999))
-                .is_err()
+            txn.settle(
+                &result(&txn, PaymentOutcome::Success, 999),
+                Timestamp::UNIX_EPOCH
+            )
+            .is_err()
         );
+    }
+
+    #[test]
+    fn a_payment_result_must_have_occurred_between_the_creation_and_now() {
+        let mut txn = paid(1000);
+        txn.status = TransactionStatus::Pending;
+        let created = Timestamp::UNIX_EPOCH + time::Duration::days(20_000);
+        txn.created_at = created;
+        let now = created + time::Duration::hours(1);
+        let at = |occurred_at: Timestamp| {
+            let mut r = result(&txn, PaymentOutcome::Success, 1000);
+            r.occurred_at = occurred_at;
+            txn.settle(&r, now)
+        };
+        // Clock skew of up to the signature window is allowed either way.
+        assert!(at(created - time::Duration::minutes(4)).is_ok());
+        assert!(at(now + time::Duration::minutes(4)).is_ok());
+        for bad in [
+            created - time::Duration::minutes(6),
+            now + time::Duration::minutes(6),
+            time::macros::datetime!(0000-01-01 00:00:00 +23:59),
+            time::macros::datetime!(9999-12-31 23:59:59.999999999 -23:59),
+        ] {
+            let err = at(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidRequest(_)), "{bad}: {err:?}");
+            assert!(err.to_string().contains("occurred_at"), "{err}");
+        }
     }
 
     #[test]
@@ -308,7 +349,10 @@ mod tests {
         let mut txn = paid(1000);
         txn.status = TransactionStatus::Pending;
         assert!(matches!(
-            txn.settle(&result(&txn, PaymentOutcome::Success, 1001)),
+            txn.settle(
+                &result(&txn, PaymentOutcome::Success, 1001),
+                Timestamp::UNIX_EPOCH
+            ),
             Err(Error::ContradictingPaymentResult(_))
         ));
     }

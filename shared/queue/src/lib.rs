@@ -12,15 +12,24 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde::{Deserialize, Serialize};
-use tikivip_domain::{Ipn, Timestamp, TransactionId};
+use tikivip_domain::{Ipn, IpnState, Timestamp, TransactionId};
 use tikivip_store::Store;
 
-/// SQS hides a message for at most 12 hours.
-pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
+/// SQS hides a message for at most 12 hours counted from the receive that
+/// returned it: a visibility timeout that would end later is refused.
+pub const VISIBILITY_WINDOW: Duration = Duration::from_secs(12 * 60 * 60);
+
+/// The longest the dispatcher hides a message for: the window less what may
+/// already have passed since the receive (Lambda's poller batches for up to
+/// 5 minutes, and the dispatcher runs for up to its timeout before hiding).
+/// A longer delay is hidden again at the next receive.
+pub const MAX_HIDE: Duration = Duration::from_secs(12 * 60 * 60 - 15 * 60);
 
 /// A job that fails this many receives without being settled goes to the
 /// dead-letter queue by SQS's own redrive policy: a backstop for a dispatcher
-/// that crashes on a message. Ordinary exhaustion is dead-lettered explicitly.
+/// that crashes on a message. Ordinary exhaustion is dead-lettered explicitly,
+/// so it must exceed the receives the retry schedule needs
+/// ([`tikivip_domain::RetrySchedule::receives_needed`]: 11 for the default).
 pub const MAX_RECEIVE_COUNT: u32 = 20;
 
 /// One IPN job on the queue.
@@ -28,6 +37,18 @@ pub const MAX_RECEIVE_COUNT: u32 = 20;
 pub struct IpnMessage {
     pub transaction_id: TransactionId,
     pub ipn: Ipn,
+    /// The chain of attempts it belongs to ([`tikivip_domain::IpnJob::chain`]).
+    #[serde(default)]
+    pub chain: u32,
+}
+
+/// A message as the dispatcher receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub message: IpnMessage,
+    /// It is a dead letter, moved back by SQS's own redrive (the console's
+    /// "start DLQ redrive"): the one copy that may reopen a spent job.
+    pub dead_letter: bool,
 }
 
 /// An IPN job that spent its schedule, as it waits in the dead-letter queue.
@@ -65,6 +86,7 @@ pub struct IpnQueue {
     client: Client,
     queue_url: String,
     dead_letter_url: String,
+    max_hide: Duration,
 }
 
 impl IpnQueue {
@@ -77,7 +99,19 @@ impl IpnQueue {
             client,
             queue_url: queue_url.into(),
             dead_letter_url: dead_letter_url.into(),
+            max_hide: MAX_HIDE,
         }
+    }
+
+    /// Hides messages for at most `max_hide` per receive (default
+    /// [`MAX_HIDE`]; tests scale SQS's window down with the emulator's).
+    pub fn with_max_hide(mut self, max_hide: Duration) -> Self {
+        self.max_hide = max_hide;
+        self
+    }
+
+    pub fn max_hide(&self) -> Duration {
+        self.max_hide
     }
 
     /// The queues named by `IPN_QUEUE_URL` and `IPN_DEAD_LETTER_QUEUE_URL`.
@@ -204,9 +238,11 @@ impl IpnQueue {
         self.send(&self.queue_url, &to_json(message)).await
     }
 
-    /// Hides a received message for `delay` (at most [`MAX_VISIBILITY`]).
+    /// Hides a received message for `delay`, or for what one receive may hide
+    /// it ([`IpnQueue::with_max_hide`]) if that is less; the job's own
+    /// `next_attempt_at` then has it hidden again at the next receive.
     pub async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> Result<(), Error> {
-        let seconds = delay.min(MAX_VISIBILITY).as_secs().max(1);
+        let seconds = delay.min(self.max_hide).as_secs().max(1);
         self.client
             .change_message_visibility()
             .queue_url(&self.queue_url)
@@ -221,16 +257,18 @@ impl IpnQueue {
         self.send(&self.dead_letter_url, &to_json(letter)).await
     }
 
-    /// Moves every message of the dead-letter queue back to the queue, calling
-    /// `reopen` on each job first (it gives the job a fresh schedule). Returns
-    /// the jobs moved.
-    pub async fn redrive<F, Fut, E>(&self, mut reopen: F) -> Result<Vec<TransactionId>, Error>
+    /// Moves the messages of the dead-letter queue back to the queue.
+    /// `reopen` is asked, for each job, which chain its message must carry
+    /// (a spent job gets a new one), or `None` to drop a job that has ended.
+    /// A message that cannot be read is set aside: left in the dead-letter
+    /// queue, hidden for this run, and reported.
+    pub async fn redrive<F, Fut, E>(&self, mut reopen: F) -> Result<Redriven, Error>
     where
-        F: FnMut(TransactionId) -> Fut,
-        Fut: std::future::Future<Output = Result<(), E>>,
+        F: FnMut(IpnMessage) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<u32>, E>>,
         E: std::fmt::Display,
     {
-        let mut moved = Vec::new();
+        let mut report = Redriven::default();
         loop {
             let batch = self
                 .client
@@ -238,19 +276,38 @@ impl IpnQueue {
                 .queue_url(&self.dead_letter_url)
                 .max_number_of_messages(10)
                 .wait_time_seconds(1)
+                // Long enough that a message set aside is not seen again in this run.
+                .visibility_timeout(300)
                 .send()
                 .await?;
             let messages = batch.messages.unwrap_or_default();
             if messages.is_empty() {
-                return Ok(moved);
+                return Ok(report);
             }
             for sqs_message in messages {
                 let body = sqs_message.body.unwrap_or_default();
-                let message = parse(&body)?;
-                reopen(message.transaction_id.clone()).await.map_err(|e| {
-                    Error::Sqs(format!("reopening {}: {e}", message.transaction_id))
-                })?;
-                self.enqueue(&message).await?;
+                let mut message = match parse(&body) {
+                    Ok(message) => message,
+                    Err(err) => {
+                        report.set_aside.push(SetAside {
+                            message_id: sqs_message.message_id.unwrap_or_default(),
+                            reason: err.to_string(),
+                        });
+                        continue;
+                    }
+                };
+                let id = message.transaction_id.clone();
+                let chain = reopen(message.clone())
+                    .await
+                    .map_err(|e| Error::Sqs(format!("reopening {id}: {e}")))?;
+                match chain {
+                    Some(chain) => {
+                        message.chain = chain;
+                        self.enqueue(&message).await?;
+                        report.moved.push(id);
+                    }
+                    None => report.dropped.push(id),
+                }
                 if let Some(handle) = sqs_message.receipt_handle {
                     self.client
                         .delete_message()
@@ -259,7 +316,6 @@ impl IpnQueue {
                         .send()
                         .await?;
                 }
-                moved.push(message.transaction_id);
             }
         }
     }
@@ -275,9 +331,60 @@ impl IpnQueue {
     }
 }
 
+/// The chain of attempts a message moved back from the dead-letter queue must
+/// carry: a spent job is reopened as a new chain (once, however many copies
+/// ask), a pending one keeps its chain, and an ended one is not redriven.
+pub async fn chain_for_redrive(
+    store: &Store,
+    message: &IpnMessage,
+    now: Timestamp,
+) -> Result<Option<u32>, Error> {
+    let id = &message.transaction_id;
+    let Some(job) = store.ipn_job(id).await? else {
+        return Err(Error::Malformed(format!("transaction {id} has no IPN job")));
+    };
+    Ok(match job.state {
+        IpnState::Exhausted => store.reopen_ipn(id, job.chain, now).await?,
+        IpnState::Pending => Some(job.chain),
+        _ => None,
+    })
+}
+
+/// What a redrive did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Redriven {
+    /// Back on the queue.
+    pub moved: Vec<TransactionId>,
+    /// Their jobs had ended meanwhile (delivered, say): removed.
+    pub dropped: Vec<TransactionId>,
+    /// Unreadable: left in the dead-letter queue.
+    pub set_aside: Vec<SetAside>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetAside {
+    pub message_id: String,
+    pub reason: String,
+}
+
 /// Reads an IPN job from a message body: a plain job, or a dead letter.
 pub fn parse(body: &str) -> Result<IpnMessage, Error> {
-    serde_json::from_str(body).map_err(|e| Error::Malformed(e.to_string()))
+    received(body).map(|r| r.message)
+}
+
+/// Reads a message as the dispatcher receives it, telling a dead letter apart.
+pub fn received(body: &str) -> Result<Received, Error> {
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(flatten)]
+        message: IpnMessage,
+        dead_at: Option<String>,
+    }
+    let body: Body = serde_json::from_str(body).map_err(|e| Error::Malformed(e.to_string()))?;
+    Ok(Received {
+        message: body.message,
+        dead_letter: body.dead_at.is_some(),
+    })
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -303,12 +410,13 @@ impl Outbox {
 
     /// Puts the IPN job of a settled transaction on the queue, then takes it
     /// out of the outbox.
-    pub async fn release(&self, ipn: Ipn) -> Result<(), Error> {
+    pub async fn release(&self, ipn: Ipn, chain: u32) -> Result<(), Error> {
         let id = ipn.transaction_id.clone();
         self.queue
             .enqueue(&IpnMessage {
                 transaction_id: id.clone(),
                 ipn,
+                chain,
             })
             .await?;
         self.store.mark_ipn_enqueued(&id).await?;
@@ -316,23 +424,43 @@ impl Outbox {
     }
 
     /// Releases every job settled at or before `settled_before` that is still
-    /// in the outbox. Returns how many were released; one that fails is left
-    /// for the next sweep.
-    pub async fn sweep(&self, settled_before: Timestamp) -> Result<usize, Error> {
-        let mut released = 0;
-        for id in self.store.ipn_outbox(settled_before).await? {
-            let job = self.store.ipn_job(&id).await?;
-            let Some(job) = job else {
-                tracing::error!(transaction_id = %id, "outbox entry without an IPN job");
-                continue;
+    /// in the outbox. A job that fails to release is left for the next sweep
+    /// and counted.
+    pub async fn sweep(&self, settled_before: Timestamp, now: Timestamp) -> Result<Swept, Error> {
+        let waiting = self.store.ipn_outbox().await?;
+        let mut swept = Swept {
+            waiting: waiting.len(),
+            oldest: waiting
+                .first()
+                .map(|(_, at)| std::time::Duration::try_from(now - *at).unwrap_or_default()),
+            ..Swept::default()
+        };
+        for (id, _) in waiting.into_iter().filter(|(_, at)| *at <= settled_before) {
+            let released = match self.store.ipn_job(&id).await? {
+                Some(job) => self.release(job.ipn, job.chain).await,
+                None => Err(Error::Malformed(format!(
+                    "outbox entry {id} has no IPN job"
+                ))),
             };
-            match self.release(job.ipn).await {
-                Ok(()) => released += 1,
+            match released {
+                Ok(()) => swept.released += 1,
                 Err(err) => {
-                    tracing::warn!(transaction_id = %id, error = %err, "IPN job left in the outbox")
+                    swept.failed += 1;
+                    tracing::error!(transaction_id = %id, error = %err, "IPN job could not be released; left in the outbox");
                 }
             }
         }
-        Ok(released)
+        Ok(swept)
     }
+}
+
+/// What a sweep found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Jobs in the outbox when the sweep began, however young.
+    pub waiting: usize,
+    /// How long the oldest of them had waited.
+    pub oldest: Option<std::time::Duration>,
+    pub released: usize,
+    pub failed: usize,
 }

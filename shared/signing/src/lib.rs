@@ -23,6 +23,7 @@
 
 use std::fmt;
 use std::mem::MaybeUninit;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64_simd::{Out, URL_SAFE_NO_PAD};
@@ -354,6 +355,9 @@ fn first_values<'h>(
     found
 }
 
+/// Stands in for the key of a client id no key has.
+static UNKNOWN_CLIENT_KEY: LazyLock<Secret> = LazyLock::new(|| Secret::new("unknown client"));
+
 /// One client's key. A client may hold several at once while a secret rotates.
 #[derive(Clone, Debug)]
 pub struct ClientKey {
@@ -362,12 +366,15 @@ pub struct ClientKey {
 }
 
 /// Verifies incoming requests of one header family against the active keys.
+///
+/// Clones share their keys, so that a secret read again in the background
+/// ([`Verifier::replace_keys`]) takes effect for every clone at once.
 #[derive(Clone, Debug)]
 pub struct Verifier {
     family: HeaderFamily,
     /// The family's timestamp, client id and signature headers, made once.
     names: [HeaderName; 3],
-    keys: Vec<ClientKey>,
+    keys: Arc<RwLock<Vec<ClientKey>>>,
 }
 
 impl Verifier {
@@ -381,8 +388,20 @@ impl Verifier {
         Verifier {
             family,
             names,
-            keys,
+            keys: Arc::new(RwLock::new(keys)),
         }
+    }
+
+    /// Puts `keys` in place of the active keys; returns whether they differ.
+    pub fn replace_keys(&self, keys: Vec<ClientKey>) -> bool {
+        let mut active = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        let changed = active.len() != keys.len()
+            || active
+                .iter()
+                .zip(&keys)
+                .any(|(a, b)| a.client_id != b.client_id || a.secret != b.secret);
+        *active = keys;
+        changed
     }
 
     pub fn family(&self) -> HeaderFamily {
@@ -433,12 +452,17 @@ impl Verifier {
             return Err(Error::FromTheFuture);
         }
 
-        let mut candidates = self
-            .keys
-            .iter()
-            .filter(|k| k.client_id == client_id)
-            .peekable();
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        let mut candidates = keys.iter().filter(|k| k.client_id == client_id).peekable();
         if candidates.peek().is_none() {
+            // As long as a wrong signature takes, so that timing does not tell
+            // an unknown client id from a known one.
+            let _ = payload_mac(
+                &UNKNOWN_CLIENT_KEY,
+                timestamp.as_bytes(),
+                client_id.as_bytes(),
+                signed_part,
+            );
             return Err(Error::UnknownClient);
         }
         let expected = expected.ok_or(Error::BadSignature)?;

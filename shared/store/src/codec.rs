@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use tikivip_domain::wire::Text;
 use tikivip_domain::{
-    Customer, Refund, RefundId, RequestId, TikiTransactionId, Timestamp, Transaction,
+    Customer, Refund, RefundId, RefundOrigin, RequestId, TikiTransactionId, Timestamp, Transaction,
     TransactionId, Vnd,
 };
 use time::format_description::well_known::Rfc3339;
@@ -37,6 +37,9 @@ pub(crate) mod attr {
     pub const IDENTIFY_CODE: &str = "identify_code";
     pub const PHONE: &str = "phone";
     pub const FULLNAME: &str = "fullname";
+    pub const MADE_BY: &str = "made_by";
+    pub const OPERATOR: &str = "operator";
+    pub const OPERATOR_REFERENCE: &str = "operator_reference";
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
@@ -47,12 +50,21 @@ pub(crate) fn n(amount: Vnd) -> AttributeValue {
     AttributeValue::N(amount.get().to_string())
 }
 
-/// RFC 3339 in UTC, so that stored timestamps sort as text.
+/// One fixed-width RFC 3339 form in UTC, nanoseconds always written, so that
+/// stored timestamps (sort keys, the sweeper's bounds) sort as text.
+const SORTABLE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z"
+);
+
+/// A timestamp as stored. Never fails: a time whose UTC form would fall
+/// outside years 0..=9999 (a plausibility check refuses such results, but the
+/// audit trail still records them) keeps the offset it was received with.
 pub(crate) fn rfc3339(at: Timestamp) -> String {
-    // Formatting as RFC 3339 only fails for years outside 0..=9999.
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .expect("timestamp within RFC 3339's range")
+    at.checked_to_offset(time::UtcOffset::UTC)
+        .filter(|utc| (0..=9999).contains(&utc.year()))
+        .and_then(|utc| utc.format(SORTABLE).ok())
+        .or_else(|| at.format(&Rfc3339).ok())
+        .unwrap_or_else(|| at.unix_timestamp_nanos().to_string())
 }
 
 pub(crate) fn timestamp(at: Timestamp) -> AttributeValue {
@@ -70,13 +82,24 @@ fn put_text<const MAX: usize>(item: &mut Item, name: &str, text: &Option<Text<MA
 }
 
 pub(crate) fn refund_to_value(refund: &Refund) -> AttributeValue {
-    AttributeValue::M(HashMap::from([
+    let mut map = HashMap::from([
         (attr::REFUND_ID.to_owned(), s(refund.refund_id.as_str())),
         (attr::REQUEST_ID.to_owned(), s(refund.request_id.as_str())),
         (attr::AMOUNT.to_owned(), n(refund.amount)),
         (attr::REASON.to_owned(), s(refund.reason.as_str())),
         (attr::CREATED_AT.to_owned(), timestamp(refund.created_at)),
-    ]))
+    ]);
+    // Tiki's refunds carry no origin: the common case stays as small as it was.
+    if let RefundOrigin::Operator {
+        operator,
+        reference,
+    } = &refund.origin
+    {
+        map.insert(attr::MADE_BY.to_owned(), s("operator"));
+        map.insert(attr::OPERATOR.to_owned(), s(operator.as_str()));
+        map.insert(attr::OPERATOR_REFERENCE.to_owned(), s(reference.as_str()));
+    }
+    AttributeValue::M(map)
 }
 
 pub(crate) fn transaction_to_item(txn: &Transaction, key: Key) -> Item {
@@ -194,6 +217,14 @@ fn refund_from_value(value: &AttributeValue) -> Result<Refund, Error> {
         request_id: r.parsed(attr::REQUEST_ID, RequestId::parse)?,
         amount: r.vnd(attr::AMOUNT)?,
         reason: r.parsed(attr::REASON, Text::new)?,
+        origin: match r.opt_s(attr::MADE_BY)? {
+            None => RefundOrigin::Tiki,
+            Some("operator") => RefundOrigin::Operator {
+                operator: r.parsed(attr::OPERATOR, Text::new)?,
+                reference: r.parsed(attr::OPERATOR_REFERENCE, Text::new)?,
+            },
+            Some(other) => return Err(r.corrupt(format!("unknown refund origin {other:?}"))),
+        },
         created_at: r.timestamp(attr::CREATED_AT)?,
     })
 }
@@ -260,11 +291,57 @@ mod tests {
             request_id: RequestId::parse("req-1").unwrap(),
             amount: Vnd::new(1_000).unwrap(),
             reason: Text::new("partial").unwrap(),
+            origin: RefundOrigin::Tiki,
             created_at: now,
         });
-        txn.refunded = Vnd::new(1_000).unwrap();
+        txn.refunds.push(Refund {
+            refund_id: RefundId::generate(),
+            request_id: RequestId::parse("operator:OPS-7").unwrap(),
+            amount: Vnd::new(2_000).unwrap(),
+            reason: Text::new("Tiki refused the IPN").unwrap(),
+            origin: RefundOrigin::Operator {
+                operator: Text::new("lan@partner").unwrap(),
+                reference: Text::new("OPS-7").unwrap(),
+            },
+            created_at: now,
+        });
+        txn.refunded = Vnd::new(3_000).unwrap();
         let item = transaction_to_item(&txn, transaction_key(&txn.id));
         assert_eq!(transaction_from_item(&item).unwrap(), txn);
+    }
+
+    #[test]
+    fn stored_timestamps_are_one_fixed_width_utc_form_that_sorts_as_text() {
+        use time::macros::datetime;
+        let times = [
+            datetime!(2026-01-01 06:59:59.999999999 +07:00),
+            datetime!(2026-01-01 00:00:00 UTC),
+            datetime!(2026-01-01 00:00:00.5 UTC),
+            datetime!(2026-01-01 07:00:00.000000001 +07:00),
+        ];
+        let stored: Vec<String> = times.iter().map(|t| rfc3339(*t)).collect();
+        assert_eq!(stored[1], "2026-01-01T00:00:00.000000000Z");
+        assert!(
+            stored.iter().all(|s| s.len() == stored[0].len()),
+            "{stored:?}"
+        );
+        let mut sorted = stored.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [&stored[0], &stored[1], &stored[3], &stored[2]].map(String::clone)
+        );
+        for s in &stored {
+            assert!(Timestamp::parse(s, &Rfc3339).is_ok(), "{s} reads back");
+        }
+    }
+
+    #[test]
+    fn a_timestamp_beyond_the_utc_calendar_is_stored_without_a_panic() {
+        use time::macros::datetime;
+        let edge = datetime!(9999-12-31 23:59:59 -23:59);
+        assert_eq!(rfc3339(edge), "9999-12-31T23:59:59-23:59");
+        assert!(!rfc3339(datetime!(0000-01-01 00:00:00 +23:59)).is_empty());
     }
 }
 
@@ -275,6 +352,7 @@ pub(crate) mod ipn_attr {
     pub const ATTEMPTS: &str = "ipn_attempts";
     pub const LAST_ERROR: &str = "ipn_last_error";
     pub const NEXT_ATTEMPT_AT: &str = "ipn_next_attempt_at";
+    pub const CHAIN: &str = "ipn_chain";
     pub const EVENT_ID: &str = "event_id";
     pub const OUTCOME: &str = "outcome";
     pub const VERDICT: &str = "verdict";
@@ -287,6 +365,8 @@ pub(crate) mod ipn_attr {
 pub(crate) mod attention {
     pub const IPN_OUTBOX: &str = "IPN_OUTBOX";
     pub const REFUND_REQUIRED: &str = "REFUND_REQUIRED";
+    pub const UNPAID_SUCCESS: &str = "UNPAID_SUCCESS";
+    pub const STATUS_MISMATCH: &str = "STATUS_MISMATCH";
 }
 
 impl Reader<'_> {

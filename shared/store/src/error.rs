@@ -14,6 +14,10 @@ pub enum Error {
     /// Writes kept colliding with concurrent writes to the same item.
     #[error("too many concurrent writes to one transaction; retry")]
     Contention,
+    /// DynamoDB kept cancelling the write for a transient reason (throttling,
+    /// conflicts) through every retry; nothing was decided.
+    #[error("DynamoDB kept cancelling the write ({0}); retry")]
+    Transient(String),
     /// An item in the table does not decode: a bug or a manual edit.
     #[error("stored item is not a valid {entity}: {reason}")]
     Corrupt {

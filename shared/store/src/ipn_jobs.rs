@@ -11,8 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tikivip_domain::{Ipn, IpnJob, IpnState, Timestamp, Transaction, TransactionId};
 
 use crate::codec::{
-    Item, Reader, attention, attr, ipn_attr, item_with_key, rfc3339, s, timestamp,
-    transaction_from_item,
+    Item, Reader, attention, attr, ipn_attr, item_with_key, s, timestamp, transaction_from_item,
 };
 use crate::schema::{ATTENTION_INDEX, ATTENTION_KEY, ATTENTION_SORT_KEY, transaction_key};
 use crate::{Error, Store};
@@ -31,23 +30,26 @@ impl Store {
         Ok(Some(IpnJob {
             ipn,
             state: r.parsed(ipn_attr::STATE, IpnState::parse)?,
+            chain: r.opt_u32(ipn_attr::CHAIN)?.unwrap_or(0),
             attempts: r.opt_u32(ipn_attr::ATTEMPTS)?.unwrap_or(0),
             last_error: r.opt_s(ipn_attr::LAST_ERROR)?.map(str::to_owned),
             next_attempt_at: r.opt_timestamp(ipn_attr::NEXT_ATTEMPT_AT)?,
         }))
     }
 
-    /// Transactions whose IPN job was settled at or before `settled_before`
-    /// and has not been put on the queue yet: the function that settled them
-    /// died, or the queue was down.
-    pub async fn ipn_outbox(&self, settled_before: Timestamp) -> Result<Vec<TransactionId>, Error> {
-        let items = self
-            .attention(attention::IPN_OUTBOX, Some(settled_before))
-            .await?;
+    /// Every IPN job not yet put on the queue, oldest first, with the time its
+    /// transaction was settled: the receiver that settled it died, or the
+    /// queue was down, or the receiver has not released it yet.
+    pub async fn ipn_outbox(&self) -> Result<Vec<(TransactionId, Timestamp)>, Error> {
+        let items = self.attention(attention::IPN_OUTBOX).await?;
         items
             .iter()
             .map(|item| {
-                Reader::new(item, "outbox entry").parsed(attr::TRANSACTION_ID, TransactionId::parse)
+                let r = Reader::new(item, "outbox entry");
+                Ok((
+                    r.parsed(attr::TRANSACTION_ID, TransactionId::parse)?,
+                    r.timestamp(ATTENTION_SORT_KEY)?,
+                ))
             })
             .collect()
     }
@@ -64,9 +66,13 @@ impl Store {
         applied(update.send().await).map(|_| ())
     }
 
-    /// Records where a job stands after an attempt. Only a PENDING job moves:
-    /// of two copies of one message, the second cannot undo the first's end.
-    /// Returns whether the job was still PENDING.
+    /// Records where a job stands after an attempt; returns whether it did.
+    ///
+    /// A job recorded as delivered never moves again, and delivery wins over
+    /// any other end: of two copies of one message, one that Tiki took and one
+    /// that saw a rejection, the outcome is delivered whichever writes first.
+    /// Every other move is from PENDING within the job's current chain of
+    /// attempts, so a stale copy cannot undo an end or restart a schedule.
     pub async fn record_ipn_progress(
         &self,
         id: &TransactionId,
@@ -86,7 +92,6 @@ impl Store {
                 AttributeValue::N(job.attempts.to_string()),
             ),
             (":now".to_owned(), timestamp(now)),
-            (":pending".to_owned(), s(IpnState::Pending.as_str())),
         ]);
         match &job.last_error {
             Some(error) => {
@@ -102,10 +107,24 @@ impl Store {
             }
             None => remove.push("ipn_next_attempt_at"),
         }
-        if job.state == IpnState::RefundRequired {
-            set.extend(["attention = :refund", "attention_at = :now"]);
-            values.insert(":refund".to_owned(), s(attention::REFUND_REQUIRED));
+        if let Some(flag) = attention_for(job.state) {
+            set.extend(["attention = :flag", "attention_at = :now"]);
+            values.insert(":flag".to_owned(), s(flag));
         }
+        let condition = if job.state == IpnState::Delivered {
+            // Delivered takes the job out of every list (the outbox included:
+            // a job Tiki has needs no release).
+            remove.extend(["attention", "attention_at"]);
+            values.insert(":delivered".to_owned(), s(IpnState::Delivered.as_str()));
+            "ipn_state <> :delivered"
+        } else {
+            values.insert(":pending".to_owned(), s(IpnState::Pending.as_str()));
+            values.insert(
+                ":chain".to_owned(),
+                AttributeValue::N(job.chain.to_string()),
+            );
+            "ipn_state = :pending AND ipn_chain = :chain"
+        };
         let mut expression = format!("SET {}", set.join(", "));
         if !remove.is_empty() {
             expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
@@ -113,29 +132,69 @@ impl Store {
         let update = self
             .update_transaction(id)
             .update_expression(expression)
-            .condition_expression("ipn_state = :pending")
+            .condition_expression(condition)
             .set_expression_attribute_values(Some(values));
         applied(update.send().await)
     }
 
-    /// Gives an exhausted job a fresh schedule (redrive from the dead-letter
-    /// queue). Returns whether it was exhausted.
-    pub async fn reopen_ipn(&self, id: &TransactionId, now: Timestamp) -> Result<bool, Error> {
+    /// Gives an exhausted job a fresh schedule, as a new chain of attempts
+    /// (a redrive from the dead-letter queue). Only the chain that was spent
+    /// can be reopened, once: returns the new chain, or `None` when the job
+    /// was not exhausted in that chain (another copy reopened it, or it ended).
+    pub async fn reopen_ipn(
+        &self,
+        id: &TransactionId,
+        spent_chain: u32,
+        now: Timestamp,
+    ) -> Result<Option<u32>, Error> {
+        let chain = spent_chain + 1;
         let update = self
             .update_transaction(id)
-            .update_expression("SET ipn_state = :pending, ipn_attempts = :zero, updated_at = :now REMOVE ipn_next_attempt_at")
-            .condition_expression("ipn_state = :exhausted")
+            .update_expression("SET ipn_state = :pending, ipn_attempts = :zero, ipn_chain = :next_chain, updated_at = :now REMOVE ipn_next_attempt_at")
+            .condition_expression("ipn_state = :exhausted AND ipn_chain = :spent_chain")
             .expression_attribute_values(":pending", s(IpnState::Pending.as_str()))
             .expression_attribute_values(":exhausted", s(IpnState::Exhausted.as_str()))
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":spent_chain", AttributeValue::N(spent_chain.to_string()))
+            .expression_attribute_values(":next_chain", AttributeValue::N(chain.to_string()))
             .expression_attribute_values(":now", timestamp(now));
-        applied(update.send().await)
+        Ok(applied(update.send().await)?.then_some(chain))
     }
 
     /// Payments Tiki refused or does not know: each customer must be refunded.
     pub async fn transactions_needing_refund(&self) -> Result<Vec<Transaction>, Error> {
+        self.flagged(attention::REFUND_REQUIRED).await
+    }
+
+    /// Jobs that ended in an alert someone must look at, with the job: Tiki
+    /// reporting SUCCESS for a payment we hold as FAILURE, and status answers
+    /// that name another id or amount than ours.
+    pub async fn ipn_alerts(&self) -> Result<Vec<(Transaction, IpnJob)>, Error> {
         let mut found = Vec::new();
-        for item in self.attention(attention::REFUND_REQUIRED, None).await? {
+        for flag in [attention::UNPAID_SUCCESS, attention::STATUS_MISMATCH] {
+            for txn in self.flagged(flag).await? {
+                if let Some(job) = self.ipn_job(&txn.id).await? {
+                    found.push((txn, job));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Takes a transaction off the refund-required list once an operator's
+    /// refund is recorded. Returns whether it was on it.
+    pub async fn clear_refund_required(&self, id: &TransactionId) -> Result<bool, Error> {
+        let update = self
+            .update_transaction(id)
+            .update_expression("REMOVE attention, attention_at")
+            .condition_expression("attention = :refund")
+            .expression_attribute_values(":refund", s(attention::REFUND_REQUIRED));
+        applied(update.send().await)
+    }
+
+    async fn flagged(&self, flag: &str) -> Result<Vec<Transaction>, Error> {
+        let mut found = Vec::new();
+        for item in self.attention(flag).await? {
             let id = Reader::new(&item, "attention entry")
                 .parsed(attr::TRANSACTION_ID, TransactionId::parse)?;
             if let Some(txn) = self.transaction(&id).await? {
@@ -153,13 +212,9 @@ impl Store {
     }
 
     /// Items of the sparse attention index with this value, oldest first.
-    async fn attention(&self, value: &str, until: Option<Timestamp>) -> Result<Vec<Item>, Error> {
-        let mut condition = format!("{ATTENTION_KEY} = :value");
-        let mut values = HashMap::from([(":value".to_owned(), s(value))]);
-        if let Some(until) = until {
-            condition.push_str(&format!(" AND {ATTENTION_SORT_KEY} <= :until"));
-            values.insert(":until".to_owned(), s(rfc3339(until)));
-        }
+    async fn attention(&self, value: &str) -> Result<Vec<Item>, Error> {
+        let condition = format!("{ATTENTION_KEY} = :value");
+        let values = HashMap::from([(":value".to_owned(), s(value))]);
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -179,6 +234,16 @@ impl Store {
                 return Ok(items);
             }
         }
+    }
+}
+
+/// The list an ended job puts its transaction on, if any.
+fn attention_for(state: IpnState) -> Option<&'static str> {
+    match state {
+        IpnState::RefundRequired => Some(attention::REFUND_REQUIRED),
+        IpnState::UnpaidSuccess => Some(attention::UNPAID_SUCCESS),
+        IpnState::StatusMismatch => Some(attention::STATUS_MISMATCH),
+        _ => None,
     }
 }
 

@@ -93,6 +93,21 @@ impl Store {
         Err(Error::Contention)
     }
 
+    /// Records a refund an operator made by hand, through the same write as
+    /// Tiki's refunds (so the sum never exceeds the amount, and a later refund
+    /// from Tiki of the same money is refused), then takes the transaction off
+    /// the refund-required list. Idempotent on the operator's reference: run
+    /// again after a failure, it finishes what the first run began.
+    pub async fn close_out_refund(
+        &self,
+        request: &RefundRequest,
+        now: Timestamp,
+    ) -> Result<Refunded, Error> {
+        let refunded = self.refund(request, now).await?;
+        self.clear_refund_required(&request.transaction_id).await?;
+        Ok(refunded)
+    }
+
     /// The `request_id` record: it makes the id single-use and keeps what the
     /// request asked for, to tell a replay from a reuse.
     fn refund_request_item(

@@ -36,7 +36,7 @@ impl Store {
             .transaction(&result.transaction_id)
             .await?
             .ok_or(Refusal::TransactionNotFound)?;
-        let (decision, txn) = match txn.settle(result) {
+        let (decision, txn) = match txn.settle(result, now) {
             Ok(Settlement::Settled(next)) => {
                 if self.write_settlement(&txn, next, result, now).await? {
                     return Ok((Settlement::Settled(next), settled(txn, next, result, now)));
@@ -46,7 +46,7 @@ impl Store {
                     .transaction(&result.transaction_id)
                     .await?
                     .ok_or(Refusal::TransactionNotFound)?;
-                (current.settle(result), current)
+                (current.settle(result, now), current)
             }
             other => (other, txn),
         };
@@ -75,7 +75,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<bool, Error> {
         let mut set = "SET #status = :next, updated_at = :now, ipn_state = :ipn_pending, \
-                       ipn_attempts = :zero, attention = :outbox, attention_at = :now"
+                       ipn_attempts = :zero, ipn_chain = :zero, attention = :outbox, attention_at = :now"
             .to_owned();
         let mut values = HashMap::from([
             (":next".to_owned(), s(next.as_str())),

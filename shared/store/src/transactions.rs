@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use tikivip_domain::{
@@ -23,61 +22,104 @@ pub struct Created {
 /// How a `TransactWriteItems` ended, when DynamoDB answered.
 pub(crate) enum Transacted {
     Committed,
-    /// Cancelled; for each item, whether its condition failed.
+    /// Cancelled by a failed condition; for each item, whether its own failed.
     ConditionFailed(Vec<bool>),
 }
 
-/// Concurrent transactions on one item are cancelled by DynamoDB with
-/// `TransactionConflict`; they are retried this many times.
-const CONFLICT_RETRIES: u32 = 8;
+/// Why DynamoDB cancelled a transaction, item by item.
+#[derive(Debug, PartialEq, Eq)]
+enum Cancellation {
+    /// Some condition failed: a decision, answered to the caller.
+    ConditionFailed(Vec<bool>),
+    /// A concurrent write, throttling or a service hiccup: worth retrying.
+    Transient(String),
+    /// Anything else (a validation error, an item collection too large).
+    Fault(String),
+}
+
+/// The cancellation reasons that go away by themselves.
+const TRANSIENT_REASONS: [&str; 5] = [
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "InternalServerError",
+];
+
+fn classify(reasons: &[&str]) -> Cancellation {
+    if let Some(transient) = reasons.iter().find(|r| TRANSIENT_REASONS.contains(r)) {
+        return Cancellation::Transient((*transient).to_owned());
+    }
+    let failed: Vec<bool> = reasons
+        .iter()
+        .map(|r| *r == "ConditionalCheckFailed")
+        .collect();
+    if failed.contains(&true) {
+        return Cancellation::ConditionFailed(failed);
+    }
+    Cancellation::Fault(format!("transaction cancelled: {}", reasons.join(", ")))
+}
+
+/// Retries of a transaction cancelled for a transient reason, before the
+/// caller gets a system error.
+pub(crate) const TRANSIENT_RETRIES: u32 = 6;
+
+/// Capped exponential backoff with full jitter (AWS's advice): a uniform wait
+/// in [0, min(cap, base·2^attempt)], so that writers that collided once do
+/// not collide again in step.
+pub(crate) fn backoff(attempt: u32, jitter: f64) -> Duration {
+    const BASE: Duration = Duration::from_millis(20);
+    const CAP: Duration = Duration::from_millis(1_000);
+    let ceiling = BASE.saturating_mul(1 << attempt.min(16)).min(CAP);
+    ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+}
 
 pub(crate) const NOT_EXISTS: &str = "attribute_not_exists(pk)";
 
 impl Store {
+    /// One `TransactWriteItems`. A cancellation for a transient reason
+    /// (conflict, throttling) is retried with backoff and never taken for a
+    /// failed condition; after [`TRANSIENT_RETRIES`] it is a system error.
     pub(crate) async fn transact(
         &self,
         items: Vec<TransactWriteItem>,
     ) -> Result<Transacted, Error> {
-        for attempt in 0..=CONFLICT_RETRIES {
+        let mut last = String::new();
+        for attempt in 0..=TRANSIENT_RETRIES {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt, fastrand::f64())).await;
+            }
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
                 .send()
                 .await;
-            let reasons = match result {
+            let err = match result {
                 Ok(_) => return Ok(Transacted::Committed),
-                Err(SdkError::ServiceError(ref e))
-                    if matches!(
-                        e.err(),
-                        TransactWriteItemsError::TransactionCanceledException(_)
-                    ) =>
-                {
-                    let TransactWriteItemsError::TransactionCanceledException(cancelled) = e.err()
-                    else {
-                        unreachable!("matched above")
-                    };
-                    cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().unwrap_or("None").to_owned())
-                        .collect::<Vec<_>>()
-                }
-                Err(err) => return Err(err.into()),
+                Err(err) => err,
             };
-            if reasons.iter().any(|code| code == "TransactionConflict") {
-                // Back off a little more each time; another writer holds the item.
-                tokio::time::sleep(Duration::from_millis(10 << attempt.min(5))).await;
-                continue;
-            }
-            return Ok(Transacted::ConditionFailed(
-                reasons
+            let reasons: Vec<String> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+                    .cancellation_reasons()
                     .iter()
-                    .map(|code| code == "ConditionalCheckFailed")
+                    .map(|r| r.code().unwrap_or("None").to_owned())
                     .collect(),
-            ));
+                _ => return Err(err.into()),
+            };
+            let reasons: Vec<&str> = reasons.iter().map(String::as_str).collect();
+            match classify(&reasons) {
+                Cancellation::ConditionFailed(failed) => {
+                    return Ok(Transacted::ConditionFailed(failed));
+                }
+                Cancellation::Fault(reason) => return Err(Error::Dynamo(reason)),
+                Cancellation::Transient(reason) => {
+                    tracing::warn!(attempt, %reason, "transaction cancelled for a transient reason; retrying");
+                    last = reason;
+                }
+            }
         }
-        Err(Error::Contention)
+        Err(Error::Transient(last))
     }
 
     pub(crate) async fn get(&self, key: Key) -> Result<Option<Item>, Error> {
@@ -162,5 +204,48 @@ impl Store {
         let transaction_id = Reader::new(&claim, "Tiki id claim")
             .parsed(attr::TRANSACTION_ID, TransactionId::parse)?;
         self.transaction(&transaction_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_condition_is_a_decision() {
+        assert_eq!(
+            classify(&["None", "ConditionalCheckFailed"]),
+            Cancellation::ConditionFailed(vec![false, true])
+        );
+    }
+
+    #[test]
+    fn throttling_and_conflicts_are_transient_never_a_decision() {
+        for reason in TRANSIENT_REASONS {
+            assert!(matches!(
+                classify(&["ConditionalCheckFailed", reason]),
+                Cancellation::Transient(r) if r == reason
+            ));
+        }
+    }
+
+    #[test]
+    fn any_other_reason_is_a_fault() {
+        assert!(matches!(
+            classify(&["ValidationError", "None"]),
+            Cancellation::Fault(_)
+        ));
+    }
+
+    #[test]
+    fn backoff_is_capped_exponential_with_full_jitter() {
+        assert_eq!(backoff(1, 1.0), Duration::from_millis(40));
+        assert_eq!(backoff(3, 1.0), Duration::from_millis(160));
+        assert_eq!(backoff(30, 1.0), Duration::from_millis(1_000));
+        assert_eq!(backoff(3, 0.0), Duration::ZERO);
+        assert_eq!(backoff(3, 0.5), Duration::from_millis(80));
+        let waits: std::collections::HashSet<_> =
+            (0..20).map(|_| backoff(4, fastrand::f64())).collect();
+        assert!(waits.len() > 1, "jittered waits differ");
     }
 }

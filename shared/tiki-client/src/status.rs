@@ -2,7 +2,7 @@
 //! Unlike Tiki's other answers, its fields sit beside `code`, not under `data`.
 
 use serde::Deserialize;
-use tikivip_domain::{ResultCode, TikiTransactionId, TikiView, TransactionStatus, Vnd};
+use tikivip_domain::{ResultCode, TikiRecord, TikiTransactionId, TikiView, TransactionStatus, Vnd};
 
 use crate::Error;
 use crate::wire::{self, Head};
@@ -61,7 +61,15 @@ pub(crate) fn answer(asked: &TikiTransactionId, body: &[u8]) -> Result<TikiStatu
 /// be asked, never that it does not know the transaction.
 pub fn view(result: Result<TikiStatus, Error>) -> TikiView {
     match result {
-        Ok(TikiStatus::Found { status, .. }) => TikiView::Status(status),
+        Ok(TikiStatus::Found {
+            status,
+            amount,
+            partner_transaction_id,
+        }) => TikiView::Found(TikiRecord {
+            status,
+            transaction_id: partner_transaction_id,
+            amount,
+        }),
         Ok(TikiStatus::NotFound) => TikiView::NotFound,
         Err(error) => TikiView::Unavailable(error.to_string()),
     }
@@ -138,7 +146,11 @@ mod tests {
         };
         assert_eq!(
             view(Ok(found)),
-            TikiView::Status(TransactionStatus::Pending)
+            TikiView::Found(TikiRecord {
+                status: TransactionStatus::Pending,
+                transaction_id: None,
+                amount: None,
+            })
         );
         assert_eq!(view(Ok(TikiStatus::NotFound)), TikiView::NotFound);
         assert!(matches!(

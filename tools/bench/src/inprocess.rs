@@ -127,7 +127,7 @@ pub fn event(route: Route) -> String {
                     "status": "SUCCESS",
                     "amount": AMOUNT,
                     "event_id": "evt-bench-1",
-                    "occurred_at": "2025-11-22T10:00:00+07:00",
+                    "occurred_at": Timestamp::now_utc().format(&Rfc3339).expect("formats"),
                     "partner_banking_method": "VISA"
                 })
                 .to_string(),
@@ -292,7 +292,7 @@ impl Pure {
         let body = verified_body(&self.partner, request)?;
         let result: PaymentResult = parse_json(body)?;
         let mut txn = self.pending.clone();
-        let settlement = txn.settle(&result)?;
+        let settlement = txn.settle(&result, Timestamp::now_utc())?;
         if let Settlement::Settled(next) = settlement {
             txn.status = next;
             txn.partner_banking_method = result.partner_banking_method.clone();

@@ -29,6 +29,32 @@ enum Command {
     Redrive(Target),
     /// List the transactions whose customers must be refunded (one JSON line each)
     RefundsRequired(Target),
+    /// Record a refund an operator made by hand for a refund-required payment
+    RecordRefund(RecordRefund),
+    /// List IPN jobs that ended in an alert: Tiki reporting SUCCESS for a
+    /// failed payment, or a status answer that does not match ours
+    IpnAlerts(Target),
+}
+
+#[derive(clap::Args)]
+struct RecordRefund {
+    #[command(flatten)]
+    target: Target,
+    /// Our transaction id
+    #[arg(long)]
+    transaction_id: String,
+    /// The amount refunded, in VND
+    #[arg(long)]
+    amount: u64,
+    /// The operator's own reference for the refund; the same reference twice
+    /// records one refund
+    #[arg(long)]
+    reference: String,
+    #[arg(long)]
+    reason: String,
+    /// Who made the refund
+    #[arg(long, env = "USER")]
+    operator: String,
 }
 
 /// Which deployment an operator's command acts on. AWS credentials, region
@@ -69,6 +95,8 @@ async fn main() -> ExitCode {
         }
         Command::Redrive(target) => redrive(&target).await,
         Command::RefundsRequired(target) => refunds_required(&target).await,
+        Command::RecordRefund(args) => record_refund(&args).await,
+        Command::IpnAlerts(target) => ipn_alerts(&target).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,15 +117,62 @@ async fn main() -> ExitCode {
 
 async fn redrive(target: &Target) -> Result<(), tikivip_tools::Error> {
     let (store, queue) = target.store_and_queue().await?;
-    let moved = ops::redrive(&store, &queue).await?;
-    for id in &moved {
+    let redriven = ops::redrive(&store, &queue).await?;
+    for id in &redriven.moved {
         println!("{id}");
     }
+    for id in &redriven.dropped {
+        eprintln!("{id}: its job has ended; removed from the dead-letter queue");
+    }
+    for set_aside in &redriven.set_aside {
+        eprintln!(
+            "message {} set aside in the dead-letter queue: {}",
+            set_aside.message_id, set_aside.reason
+        );
+    }
     eprintln!(
-        "{} IPN job(s) moved back to {}",
-        moved.len(),
-        queue.queue_url()
+        "{} IPN job(s) moved back to {}, {} set aside",
+        redriven.moved.len(),
+        queue.queue_url(),
+        redriven.set_aside.len()
     );
+    Ok(())
+}
+
+async fn record_refund(args: &RecordRefund) -> Result<(), tikivip_tools::Error> {
+    let (store, _) = args.target.store_and_queue().await?;
+    let usage = |e: tikivip_domain::Error| -> tikivip_tools::Error { e.to_string().into() };
+    let refund = ops::HandRefund {
+        transaction_id: tikivip_domain::TransactionId::parse(args.transaction_id.as_str())
+            .map_err(usage)?,
+        amount: tikivip_domain::Vnd::new(args.amount).map_err(usage)?,
+        reference: args.reference.clone(),
+        reason: args.reason.clone(),
+        operator: args.operator.clone(),
+    };
+    let refunded = ops::record_hand_refund(&store, &refund).await?;
+    println!(
+        "{}",
+        serde_json::to_string(&refunded.receipt).unwrap_or_default()
+    );
+    eprintln!(
+        "{}",
+        if refunded.is_new {
+            "refund recorded; the transaction is off the refund-required list"
+        } else {
+            "this refund was already recorded"
+        }
+    );
+    Ok(())
+}
+
+async fn ipn_alerts(target: &Target) -> Result<(), tikivip_tools::Error> {
+    let (store, _) = target.store_and_queue().await?;
+    let alerts = ops::ipn_alerts(&store).await?;
+    for (txn, job) in &alerts {
+        println!("{}", ops::alert_line(txn, job));
+    }
+    eprintln!("{} IPN alert(s)", alerts.len());
     Ok(())
 }
 

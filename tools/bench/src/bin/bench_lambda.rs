@@ -585,6 +585,7 @@ async fn events(function: &Function, place: &Place, n: usize) -> Result<Vec<Stri
                 let message = IpnMessage {
                     transaction_id: txn.id.clone(),
                     ipn,
+                    chain: 0,
                 };
                 events.push(sqs_event(&arn, &[serde_json::to_string(&message)?]));
             }

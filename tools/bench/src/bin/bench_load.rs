@@ -297,7 +297,9 @@ async fn pay(http: &Http, base: &str, n: usize) -> Result<Vec<(String, String)>,
                         "status": "SUCCESS",
                         "amount": 1_000_000,
                         "event_id": format!("evt-{}", uuid::Uuid::now_v7().simple()),
-                        "occurred_at": "2025-11-22T10:00:00+07:00"
+                        "occurred_at": tikivip_domain::Timestamp::now_utc()
+                            .format(&time::format_description::well_known::Rfc3339)
+                            .map_err(|e| e.to_string())?
                     })
                     .to_string(),
                 );
