@@ -1,4 +1,5 @@
-"""The moto server, with DynamoDB requests applied one at a time.
+"""The moto server, with DynamoDB requests applied one at a time, AWS's
+limits enforced, and DynamoDB faults injected on demand (the control API).
 
 Real DynamoDB applies every write, and every TransactWriteItems, atomically.
 moto's threaded server does not: two concurrent transactions can interleave, and
@@ -15,6 +16,52 @@ the same state, so that is what is taken here.
 moto is also slow, ~2-6 ms per DynamoDB call, which caps what `make dev` can
 carry; the patches under "Speed" below take out the parts that are the same for
 every call (each was profiled; none changes an answer: see MOTO_FAST_CHECK).
+
+AWS's limits, where our code relies on them, are enforced here as AWS
+enforces them (moto is more forgiving), with AWS's error codes:
+
+  SQS  ChangeMessageVisibility(Batch): the visibility may end at most 43,200 s
+       after the receive that returned the receipt handle (counted to the
+       millisecond; moto counts from the send): InvalidParameterValue, "...
+       Total VisibilityTimeout for the message is beyond the limit [43200
+       seconds]." (a failed entry in a batch). VisibilityTimeout outside
+       0..43,200 (also on ReceiveMessage): InvalidParameterValue.
+       DelaySeconds > 900: InvalidParameterValue (moto); as a queue attribute
+       (CreateQueue, SetQueueAttributes; also VisibilityTimeout,
+       MessageRetentionPeriod, ReceiveMessageWaitTimeSeconds out of range):
+       InvalidAttributeValue. A message over 262,144 bytes, body plus
+       attributes: InvalidParameterValue; a SendMessageBatch over it in all:
+       AWS.SimpleQueueService.BatchRequestTooLong. More than 10 entries in a
+       Send/Delete/ChangeMessageVisibility batch:
+       AWS.SimpleQueueService.TooManyEntriesInBatchRequest. MaxNumberOfMessages
+       outside 1..10: InvalidParameterValue (moto).
+  DynamoDB  An item over 409,600 bytes as AWS sizes it (names + values; a
+       number 1 byte per 2 significant digits + 1; a list or map 3 bytes + 1 a
+       element): ValidationException "Item size has exceeded the maximum
+       allowed size" (PutItem, BatchWriteItem, a transaction's Put), "Item size
+       to update has exceeded the maximum allowed size" (UpdateItem, undone);
+       a transaction's Update that would grow an item too large cancels it
+       (TransactionCanceledException, reason ValidationError). TransactWriteItems
+       of more than 100 actions or over 4 MB of items: ValidationException.
+
+The control API (tests only; same port, loopback only, plain JSON):
+
+  POST   /_emulator/faults  {"table": T, "operation": "TransactWriteItems",
+         "cancellation_reason": R, "count": N}: the next N TransactWriteItems
+         naming table T are not applied and answer TransactionCanceledException
+         with reason R (ThrottlingError, TransactionConflict,
+         ProvisionedThroughputExceeded, ValidationError,
+         ConditionalCheckFailed, ItemCollectionSizeLimitExceeded) on every item.
+         {"table": T, "operation": OP, "error": E, "count": N}: the next N
+         calls of OP (GetItem, PutItem, UpdateItem, ... any DynamoDB action) on
+         T answer E: ProvisionedThroughputExceededException or
+         ThrottlingException (400), InternalServerError (500).
+  GET    /_emulator/faults?table=T  {"table", "pending": [faults, "count" =
+         what is left], "injected": n, "calls": {operation: calls naming T}}
+  DELETE /_emulator/faults?table=T  forgets T's faults and counters
+  POST   /_emulator/sqs/visibility-window  {"queue_name": Q, "seconds": S}:
+         messages received from Q from now on have a window of S s instead of
+         43,200 (null: back to 43,200); GET ...?queue_name=Q reads it.
 
 Usage: moto_server.py HOST PORT
 """
@@ -532,9 +579,6 @@ def _update_item(self, table_name, key, *args, **kwargs):
 
 DynamoDBBackend.update_item = _update_item
 
-_TOO_LARGE_ITEM = ItemSizeTooLarge.item_size_too_large_msg
-
-
 def _check_put_items(items):
     for item in items:
         if _item_size(item) > DYNAMODB_MAX_ITEM_BYTES:
@@ -619,12 +663,13 @@ _faults = {}  # table name -> _TableFaults; read and written under dynamodb_lock
 
 def _tables_named(action, body):
     if action in ("TransactWriteItems", "TransactGetItems"):
-        names = (next(iter(a.values()), {}).get("TableName") for a in body.get("TransactItems") or [])
-        return list(dict.fromkeys(n for n in names if n))
+        ops = (next(iter(a.values()), None) for a in body.get("TransactItems") or [] if isinstance(a, dict))
+        names = (op.get("TableName") for op in ops if isinstance(op, dict))
+        return list(dict.fromkeys(n for n in names if isinstance(n, str)))
     if action in ("BatchWriteItem", "BatchGetItem"):
         return list(body.get("RequestItems") or {})
     name = body.get("TableName")
-    return [name] if name else []
+    return [name] if isinstance(name, str) else []
 
 
 def _injected_fault(action, body):
@@ -666,7 +711,12 @@ def _dynamodb_call_action(self):
             raise error
         check = _REQUEST_CHECKS.get(action)
         if check is not None:
-            check(body)
+            try:
+                check(body)
+            except DynamodbException:
+                raise
+            except Exception:  # a malformed request: moto answers it
+                pass
     except DynamodbException as error:
         headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amzn-ErrorType": error.relative_error_type}
         headers, body = DynamoHandler._enrich_response(headers, error.description)

@@ -18,8 +18,8 @@ use aws_sdk_sqs::types::{
     MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use tikivip_it::emulator::{
-    self, clear_faults, inject_errors, inject_transaction_faults, set_visibility_window, sqs_client,
-    transaction_calls,
+    self, clear_faults, inject_errors, inject_transaction_faults, set_visibility_window,
+    sqs_client, transaction_calls,
 };
 use tikivip_it::emulator_client;
 
@@ -143,16 +143,21 @@ async fn dynamodb_item_is_at_most_400_kb_counted_as_aws_counts() {
         .await
         .expect("an item of exactly 400 KB is stored");
 
-    let (code, message) = refused!(client
-        .put_item()
-        .table_name(&table)
-        .set_item(Some(item(within + 1)))
-        .send());
+    let (code, message) = refused!(
+        client
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(item(within + 1)))
+            .send()
+    );
     assert_eq!(code, "ValidationException");
     assert_eq!(message, "Item size has exceeded the maximum allowed size");
     // The refused write left the stored item as it was.
     let stored = get(&client, &table, "a").await.unwrap();
-    assert_eq!(stored["m"].as_m().unwrap()["k"].as_s().unwrap().len(), within);
+    assert_eq!(
+        stored["m"].as_m().unwrap()["k"].as_s().unwrap().len(),
+        within
+    );
 }
 
 #[tokio::test]
@@ -179,10 +184,18 @@ async fn dynamodb_update_may_not_grow_an_item_beyond_400_kb() {
     // `e` and 10 characters: 11 bytes, one too many.
     let (code, message) = refused!(update("y".repeat(10)));
     assert_eq!(code, "ValidationException");
-    assert_eq!(message, "Item size to update has exceeded the maximum allowed size");
-    assert!(!get(&client, &table, "a").await.unwrap().contains_key("e"), "the refused update is undone");
+    assert_eq!(
+        message,
+        "Item size to update has exceeded the maximum allowed size"
+    );
+    assert!(
+        !get(&client, &table, "a").await.unwrap().contains_key("e"),
+        "the refused update is undone"
+    );
 
-    update("y".repeat(9)).await.expect("an update to exactly 400 KB passes");
+    update("y".repeat(9))
+        .await
+        .expect("an update to exactly 400 KB passes");
     assert!(get(&client, &table, "a").await.unwrap().contains_key("e"));
 }
 
@@ -192,11 +205,19 @@ async fn dynamodb_transaction_items_are_at_most_400_kb() {
     let table = fresh_table(&client).await;
 
     // A Put too large is refused as the request it is.
-    let (code, message) = refused!(client
-        .transact_write_items()
-        .transact_items(put(&table, item_of_size("a", 409_601)))
-        .send());
-    assert_eq!((code.as_str(), message.as_str()), ("ValidationException", "Item size has exceeded the maximum allowed size"));
+    let (code, message) = refused!(
+        client
+            .transact_write_items()
+            .transact_items(put(&table, item_of_size("a", 409_601)))
+            .send()
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "ValidationException",
+            "Item size has exceeded the maximum allowed size"
+        )
+    );
 
     client
         .transact_write_items()
@@ -232,13 +253,27 @@ async fn dynamodb_transaction_items_are_at_most_400_kb() {
     let reasons: Vec<_> = cancelled
         .cancellation_reasons()
         .iter()
-        .map(|r| (r.code().unwrap_or_default(), r.message().unwrap_or_default()))
+        .map(|r| {
+            (
+                r.code().unwrap_or_default(),
+                r.message().unwrap_or_default(),
+            )
+        })
         .collect();
     assert_eq!(
         reasons,
-        [("ValidationError", "Item size to update has exceeded the maximum allowed size"), ("None", "")]
+        [
+            (
+                "ValidationError",
+                "Item size to update has exceeded the maximum allowed size"
+            ),
+            ("None", "")
+        ]
     );
-    assert!(get(&client, &table, "b").await.is_none(), "a cancelled transaction applies nothing");
+    assert!(
+        get(&client, &table, "b").await.is_none(),
+        "a cancelled transaction applies nothing"
+    );
     assert!(!get(&client, &table, "a").await.unwrap().contains_key("e"));
 }
 
@@ -248,14 +283,21 @@ async fn dynamodb_transaction_has_at_most_100_actions() {
     let table = fresh_table(&client).await;
     let actions = |n: usize| {
         (0..n)
-            .map(|i| put(&table, HashMap::from([("pk".to_owned(), s(format!("item-{i}")))])))
+            .map(|i| {
+                put(
+                    &table,
+                    HashMap::from([("pk".to_owned(), s(format!("item-{i}")))]),
+                )
+            })
             .collect::<Vec<_>>()
     };
 
-    let (code, message) = refused!(client
-        .transact_write_items()
-        .set_transact_items(Some(actions(101)))
-        .send());
+    let (code, message) = refused!(
+        client
+            .transact_write_items()
+            .set_transact_items(Some(actions(101)))
+            .send()
+    );
     assert_eq!(code, "ValidationException");
     assert!(
         message.starts_with("1 validation error detected: Value '[")
@@ -281,16 +323,29 @@ async fn dynamodb_transaction_is_at_most_4_mb() {
     let table = fresh_table(&client).await;
     let actions = |n: usize| {
         (0..n)
-            .map(|i| put(&table, item_of_size(&((b'a' + i as u8) as char).to_string(), 400_000)))
+            .map(|i| {
+                put(
+                    &table,
+                    item_of_size(&((b'a' + i as u8) as char).to_string(), 400_000),
+                )
+            })
             .collect::<Vec<_>>()
     };
 
     // 11 × 400,000 bytes: over 4 MB (4,194,304).
-    let (code, message) = refused!(client
-        .transact_write_items()
-        .set_transact_items(Some(actions(11)))
-        .send());
-    assert_eq!((code.as_str(), message.as_str()), ("ValidationException", "Transaction request cannot be larger than 4 MB"));
+    let (code, message) = refused!(
+        client
+            .transact_write_items()
+            .set_transact_items(Some(actions(11)))
+            .send()
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "ValidationException",
+            "Transaction request cannot be larger than 4 MB"
+        )
+    );
     assert!(get(&client, &table, "a").await.is_none());
 
     client
@@ -320,7 +375,9 @@ async fn emulator_injects_transaction_cancellations_on_demand() {
         assert_eq!(error.code(), Some("TransactionCanceledException"));
         assert_eq!(
             error.message(),
-            Some("Transaction cancelled, please refer cancellation reasons for specific reasons [ThrottlingError, ThrottlingError]")
+            Some(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [ThrottlingError, ThrottlingError]"
+            )
         );
         let TransactWriteItemsError::TransactionCanceledException(cancelled) = &error else {
             panic!("expected a cancellation, got {error:?}");
@@ -328,17 +385,31 @@ async fn emulator_injects_transaction_cancellations_on_demand() {
         let codes: Vec<_> = cancelled
             .cancellation_reasons()
             .iter()
-            .map(|r| (r.code().unwrap_or_default(), r.message().unwrap_or_default()))
+            .map(|r| {
+                (
+                    r.code().unwrap_or_default(),
+                    r.message().unwrap_or_default(),
+                )
+            })
             .collect();
-        let throttled = ("ThrottlingError", "Throughput exceeds the current capacity of your table or index.");
+        let throttled = (
+            "ThrottlingError",
+            "Throughput exceeds the current capacity of your table or index.",
+        );
         assert_eq!(codes, [throttled, throttled]);
-        assert!(get(&client, &table, "a").await.is_none(), "a cancelled transaction applies nothing");
+        assert!(
+            get(&client, &table, "a").await.is_none(),
+            "a cancelled transaction applies nothing"
+        );
     }
     write().await.expect("the third transaction applies");
     assert!(get(&client, &table, "b").await.is_some());
 
     let faults = emulator::faults(&table).await;
-    assert_eq!((faults.calls("TransactWriteItems"), faults.injected), (3, 2));
+    assert_eq!(
+        (faults.calls("TransactWriteItems"), faults.injected),
+        (3, 2)
+    );
     assert!(faults.pending.is_empty());
     assert_eq!(transaction_calls(&table).await, 3);
 
@@ -348,7 +419,10 @@ async fn emulator_injects_transaction_cancellations_on_demand() {
     write().await.expect("faults are per table");
     clear_faults(&table).await;
     clear_faults(&other).await;
-    assert_eq!(emulator::faults(&table).await.calls("TransactWriteItems"), 0);
+    assert_eq!(
+        emulator::faults(&table).await.calls("TransactWriteItems"),
+        0
+    );
     assert!(emulator::faults(&other).await.pending.is_empty());
 }
 
@@ -358,7 +432,11 @@ async fn emulator_injects_errors_that_the_sdk_retries() {
         .await
         .config()
         .to_builder()
-        .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(5)))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
     let table = fresh_table(&client).await;
@@ -372,26 +450,39 @@ async fn emulator_injects_errors_that_the_sdk_retries() {
     // More errors than the SDK has attempts: the last one surfaces.
     clear_faults(&table).await;
     inject_errors(&table, "PutItem", "InternalServerError", 5).await;
-    let (code, _) = refused!(client
-        .put_item()
-        .table_name(&table)
-        .set_item(Some(item_of_size("a", 10)))
-        .send());
+    let (code, _) = refused!(
+        client
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(item_of_size("a", 10)))
+            .send()
+    );
     assert_eq!(code, "InternalServerError");
     clear_faults(&table).await;
-    inject_errors(&table, "UpdateItem", "ProvisionedThroughputExceededException", 5).await;
-    let (code, _) = refused!(client
-        .update_item()
-        .table_name(&table)
-        .key("pk", s("a"))
-        .update_expression("SET e = :e")
-        .expression_attribute_values(":e", s("y"))
-        .send());
+    inject_errors(
+        &table,
+        "UpdateItem",
+        "ProvisionedThroughputExceededException",
+        5,
+    )
+    .await;
+    let (code, _) = refused!(
+        client
+            .update_item()
+            .table_name(&table)
+            .key("pk", s("a"))
+            .update_expression("SET e = :e")
+            .expression_attribute_values(":e", s("y"))
+            .send()
+    );
     assert_eq!(code, "ProvisionedThroughputExceededException");
     let faults = emulator::faults(&table).await;
     assert_eq!((faults.calls("UpdateItem"), faults.injected), (3, 3));
     assert_eq!(faults.pending[0]["count"], 2);
-    assert!(get(&client, &table, "a").await.is_none(), "nothing was applied");
+    assert!(
+        get(&client, &table, "a").await.is_none(),
+        "nothing was applied"
+    );
 }
 
 #[tokio::test]
@@ -465,7 +556,9 @@ async fn sqs_visibility_ends_at_most_the_window_after_the_receive() {
             .send()
     };
 
-    hide(3).await.expect("3 s after the receive is within its 4 s window");
+    hide(3)
+        .await
+        .expect("3 s after the receive is within its 4 s window");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (code, message) = refused!(hide(3));
     assert_eq!(code, "InvalidParameterValue");
@@ -492,9 +585,19 @@ async fn sqs_visibility_ends_at_most_the_window_after_the_receive() {
         .send()
         .await
         .unwrap();
-    assert_eq!(batch.successful().iter().map(|e| e.id()).collect::<Vec<_>>(), ["within"]);
+    assert_eq!(
+        batch
+            .successful()
+            .iter()
+            .map(|e| e.id())
+            .collect::<Vec<_>>(),
+        ["within"]
+    );
     let failed = batch.failed();
-    assert_eq!((failed[0].id(), failed[0].code()), ("beyond", "InvalidParameterValue"));
+    assert_eq!(
+        (failed[0].id(), failed[0].code()),
+        ("beyond", "InvalidParameterValue")
+    );
 }
 
 #[tokio::test]
@@ -536,19 +639,29 @@ async fn sqs_visibility_timeout_is_at_most_12_hours() {
     assert_eq!(code, "InvalidParameterValue");
     hide(43_190).await.expect("within 12 hours of the receive");
     // The receive's own visibility timeout is held to the same range.
-    let (code, _) = refused!(client
-        .receive_message()
-        .queue_url(&url)
-        .visibility_timeout(43_201)
-        .send());
+    let (code, _) = refused!(
+        client
+            .receive_message()
+            .queue_url(&url)
+            .visibility_timeout(43_201)
+            .send()
+    );
     assert_eq!(code, "InvalidParameterValue");
     // And so is a queue's default.
-    let (code, message) = refused!(client
-        .create_queue()
-        .queue_name(unique("it-limits"))
-        .attributes(QueueAttributeName::VisibilityTimeout, "43201")
-        .send());
-    assert_eq!((code.as_str(), message.as_str()), ("InvalidAttributeValue", "Invalid value for the parameter VisibilityTimeout."));
+    let (code, message) = refused!(
+        client
+            .create_queue()
+            .queue_name(unique("it-limits"))
+            .attributes(QueueAttributeName::VisibilityTimeout, "43201")
+            .send()
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "InvalidAttributeValue",
+            "Invalid value for the parameter VisibilityTimeout."
+        )
+    );
 }
 
 #[tokio::test]
@@ -556,12 +669,14 @@ async fn sqs_delay_is_at_most_900_seconds() {
     let client = sqs_client().await;
     let (_, url) = fresh_queue(&client).await;
 
-    let (code, _) = refused!(client
-        .send_message()
-        .queue_url(&url)
-        .message_body("job")
-        .delay_seconds(901)
-        .send());
+    let (code, _) = refused!(
+        client
+            .send_message()
+            .queue_url(&url)
+            .message_body("job")
+            .delay_seconds(901)
+            .send()
+    );
     assert_eq!(code, "InvalidParameterValue");
     client
         .send_message()
@@ -589,21 +704,41 @@ async fn sqs_delay_is_at_most_900_seconds() {
         .send()
         .await
         .unwrap();
-    assert_eq!(batch.successful().iter().map(|e| e.id()).collect::<Vec<_>>(), ["within"]);
-    assert_eq!((batch.failed()[0].id(), batch.failed()[0].code()), ("beyond", "InvalidParameterValue"));
+    assert_eq!(
+        batch
+            .successful()
+            .iter()
+            .map(|e| e.id())
+            .collect::<Vec<_>>(),
+        ["within"]
+    );
+    assert_eq!(
+        (batch.failed()[0].id(), batch.failed()[0].code()),
+        ("beyond", "InvalidParameterValue")
+    );
 
     // A queue's default delay: at creation and later.
-    let (code, message) = refused!(client
-        .create_queue()
-        .queue_name(unique("it-limits"))
-        .attributes(QueueAttributeName::DelaySeconds, "901")
-        .send());
-    assert_eq!((code.as_str(), message.as_str()), ("InvalidAttributeValue", "Invalid value for the parameter DelaySeconds."));
-    let (code, _) = refused!(client
-        .set_queue_attributes()
-        .queue_url(&url)
-        .attributes(QueueAttributeName::DelaySeconds, "901")
-        .send());
+    let (code, message) = refused!(
+        client
+            .create_queue()
+            .queue_name(unique("it-limits"))
+            .attributes(QueueAttributeName::DelaySeconds, "901")
+            .send()
+    );
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "InvalidAttributeValue",
+            "Invalid value for the parameter DelaySeconds."
+        )
+    );
+    let (code, _) = refused!(
+        client
+            .set_queue_attributes()
+            .queue_url(&url)
+            .attributes(QueueAttributeName::DelaySeconds, "901")
+            .send()
+    );
     assert_eq!(code, "InvalidAttributeValue");
     client
         .set_queue_attributes()
@@ -636,7 +771,10 @@ async fn sqs_message_is_at_most_256_kib_attributes_included() {
     send(262_144 - 8).await.expect("exactly 256 KiB passes");
     let (code, message) = refused!(send(262_144 - 7));
     assert_eq!(code, "InvalidParameterValue");
-    assert_eq!(message, "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.");
+    assert_eq!(
+        message,
+        "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes."
+    );
 
     // A batch is held to the same total.
     let entry = |id: &str, len: usize| {
@@ -646,12 +784,14 @@ async fn sqs_message_is_at_most_256_kib_attributes_included() {
             .build()
             .unwrap()
     };
-    let (code, _) = refused!(client
-        .send_message_batch()
-        .queue_url(&url)
-        .entries(entry("a", 131_072))
-        .entries(entry("b", 131_073))
-        .send());
+    let (code, _) = refused!(
+        client
+            .send_message_batch()
+            .queue_url(&url)
+            .entries(entry("a", 131_072))
+            .entries(entry("b", 131_073))
+            .send()
+    );
     assert_eq!(code, "AWS.SimpleQueueService.BatchRequestTooLong");
     client
         .send_message_batch()
@@ -680,11 +820,13 @@ async fn sqs_batches_have_at_most_10_entries() {
     };
     let too_many = "AWS.SimpleQueueService.TooManyEntriesInBatchRequest";
 
-    let (code, _) = refused!(client
-        .send_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(sends(11)))
-        .send());
+    let (code, _) = refused!(
+        client
+            .send_message_batch()
+            .queue_url(&url)
+            .set_entries(Some(sends(11)))
+            .send()
+    );
     assert_eq!(code, too_many);
     client
         .send_message_batch()
@@ -705,7 +847,12 @@ async fn sqs_batches_have_at_most_10_entries() {
             .send()
             .await
             .unwrap();
-        handles.extend(batch.messages().iter().filter_map(|m| m.receipt_handle.clone()));
+        handles.extend(
+            batch
+                .messages()
+                .iter()
+                .filter_map(|m| m.receipt_handle.clone()),
+        );
     }
     let hides = |n: usize| {
         (0..n)
@@ -719,11 +866,13 @@ async fn sqs_batches_have_at_most_10_entries() {
             })
             .collect::<Vec<_>>()
     };
-    let (code, _) = refused!(client
-        .change_message_visibility_batch()
-        .queue_url(&url)
-        .set_entries(Some(hides(11)))
-        .send());
+    let (code, _) = refused!(
+        client
+            .change_message_visibility_batch()
+            .queue_url(&url)
+            .set_entries(Some(hides(11)))
+            .send()
+    );
     assert_eq!(code, too_many);
     let hidden = client
         .change_message_visibility_batch()
@@ -745,11 +894,13 @@ async fn sqs_batches_have_at_most_10_entries() {
             })
             .collect::<Vec<_>>()
     };
-    let (code, _) = refused!(client
-        .delete_message_batch()
-        .queue_url(&url)
-        .set_entries(Some(deletes(11)))
-        .send());
+    let (code, _) = refused!(
+        client
+            .delete_message_batch()
+            .queue_url(&url)
+            .set_entries(Some(deletes(11)))
+            .send()
+    );
     assert_eq!(code, too_many);
     let deleted = client
         .delete_message_batch()
@@ -778,11 +929,13 @@ async fn sqs_receive_takes_1_to_10_messages() {
     let client = sqs_client().await;
     let (_, url) = fresh_queue(&client).await;
     for n in [0, 11] {
-        let (code, _) = refused!(client
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(n)
-            .send());
+        let (code, _) = refused!(
+            client
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(n)
+                .send()
+        );
         assert_eq!(code, "InvalidParameterValue", "{n} messages");
     }
     client

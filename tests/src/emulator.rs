@@ -27,7 +27,10 @@ impl Faults {
 }
 
 async fn control(method: reqwest::Method, path_and_query: &str, body: Option<Value>) -> Value {
-    let url = format!("{}/_emulator/{path_and_query}", emulator_endpoint().trim_end_matches('/'));
+    let url = format!(
+        "{}/_emulator/{path_and_query}",
+        emulator_endpoint().trim_end_matches('/')
+    );
     let mut request = reqwest::Client::new().request(method.clone(), &url);
     if let Some(body) = body {
         request = request.json(&body);
@@ -41,7 +44,10 @@ async fn control(method: reqwest::Method, path_and_query: &str, body: Option<Val
         .json()
         .await
         .unwrap_or_else(|e| panic!("{method} {url}: answer is not JSON: {e}"));
-    assert!(status.is_success(), "{method} {url} answered {status}: {answer}");
+    assert!(
+        status.is_success(),
+        "{method} {url} answered {status}: {answer}"
+    );
     answer
 }
 
@@ -90,7 +96,12 @@ pub async fn transaction_calls(table: &str) -> u64 {
 
 /// Forgets `table`'s pending faults and its counters.
 pub async fn clear_faults(table: &str) {
-    control(reqwest::Method::DELETE, &format!("faults?table={table}"), None).await;
+    control(
+        reqwest::Method::DELETE,
+        &format!("faults?table={table}"),
+        None,
+    )
+    .await;
 }
 
 /// Messages received from `queue_name` from now on may stay hidden until
