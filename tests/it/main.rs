@@ -5,6 +5,7 @@ mod bad_input;
 mod concurrency;
 mod create;
 mod dependency_hygiene;
+mod emulator_limits;
 mod ipn_delivery;
 mod lookup;
 mod payment_result;
