@@ -4,6 +4,7 @@
 mod bad_input;
 mod concurrency;
 mod create;
+mod delivery_on_real_aws;
 mod dependency_hygiene;
 mod emulator_limits;
 mod ipn_delivery;

@@ -37,6 +37,12 @@ impl Running {
     /// A stack whose dispatcher retries after `retry_delays` (seconds, e.g.
     /// `"1,1,1"`), with the sweeper's grace period at zero.
     pub async fn start(retry_delays: &str) -> Running {
+        Running::start_hiding(retry_delays, tikivip_queue::MAX_HIDE).await
+    }
+
+    /// As [`Running::start`], the dispatcher hiding a message for at most
+    /// `max_hide` per receive (SQS's 12 h window, scaled down).
+    pub async fn start_hiding(retry_delays: &str, max_hide: Duration) -> Running {
         let unique = uuid::Uuid::now_v7().simple().to_string();
         let credentials = |family, id: &str, secret: &str| {
             Credentials::resolve(family, Some(id.into()), Some(secret.into()))
@@ -52,6 +58,7 @@ impl Running {
             retry_schedule: tikivip_domain::RetrySchedule::parse(retry_delays).unwrap(),
             outbox_grace: Duration::ZERO,
             tiki_timeout: Duration::from_secs(2),
+            max_hide,
         };
         let stack = Stack::start(config).await.expect("start the stack");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -83,3 +83,28 @@ pub fn verified_body<'r>(verifier: &Verifier, request: &'r Request) -> Result<&'
     }
     Ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Panicking;
+
+    impl Handler for Panicking {
+        async fn handle(&self, _: Request) -> Response<Body> {
+            panic!("year 10000 is out of range")
+        }
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_with_a_500_envelope() {
+        let response = answer(&Panicking, Request::default()).await;
+        assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        let envelope: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(envelope["code"], 2);
+        assert_eq!(
+            envelope["message"], "system error",
+            "the panic is logged, not shown"
+        );
+    }
+}

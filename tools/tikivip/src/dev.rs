@@ -114,6 +114,7 @@ impl DevConfig {
             retry_schedule: RetrySchedule::parse(&delays)?,
             outbox_grace: DEV_OUTBOX_GRACE,
             tiki_timeout: Duration::from_secs(10),
+            max_hide: tikivip_queue::MAX_HIDE,
         })
     }
 }

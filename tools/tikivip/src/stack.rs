@@ -52,6 +52,9 @@ pub struct StackConfig {
     pub retry_schedule: RetrySchedule,
     pub outbox_grace: Duration,
     pub tiki_timeout: Duration,
+    /// The longest one receive hides an IPN message for
+    /// ([`tikivip_queue::MAX_HIDE`] as deployed).
+    pub max_hide: Duration,
 }
 
 /// The running stack.
@@ -92,7 +95,8 @@ impl Stack {
             &config.queue_name,
             QUEUE_VISIBILITY,
         )
-        .await?;
+        .await?
+        .with_max_hide(config.max_hide);
 
         let (simulator, environment) = match &config.tiki {
             Tiki::Simulator { port } => {
@@ -224,6 +228,7 @@ fn verifier(family: HeaderFamily, credentials: &Credentials) -> Verifier {
 fn route<H: Handler>(method: Method, path: &str, handler: Arc<H>) -> Route {
     Route::new(method, path, move |request| {
         let handler = handler.clone();
-        async move { handler.handle(request).await }
+        // As `tikivip_api::run` answers in Lambda: a panic is an envelope too.
+        async move { tikivip_api::answer(&*handler, request).await }
     })
 }
