@@ -1070,3 +1070,22 @@ async fn a_rotating_secret_is_read_from_secrets_manager_newest_first() {
     .to_string();
     assert!(missing.contains("reading secret"), "{missing}");
 }
+
+#[test]
+fn every_alert_metric_the_functions_publish_has_an_alarm() {
+    use tikivip_api::metrics::{Metric, NAMESPACE};
+    for metric in [
+        Metric::IpnUnpaidSuccess,
+        Metric::IpnStatusMismatch,
+        Metric::OutboxOldestAgeSeconds,
+        Metric::OutboxReleaseFailures,
+        Metric::HandlerPanics,
+    ] {
+        let alarmed = of_type("AWS::CloudWatch::Alarm").values().any(|a| {
+            a["Properties"]["MetricName"] == metric.name()
+                && a["Properties"]["Namespace"] == NAMESPACE
+                && a["Properties"]["Dimensions"].is_null()
+        });
+        assert!(alarmed, "no alarm on {}", metric.name());
+    }
+}
