@@ -103,7 +103,7 @@ package() {
     echo "aws-tools: built in $((SECONDS - started)) s; packages (zip, unzipped bootstrap):"
     local zip
     while read -r name; do
-        zip=target/lambda/$name/bootstrap.zip
+        zip=${CARGO_TARGET_DIR:-target}/lambda/$name/bootstrap.zip
         python3 - "$zip" "$name" <<'EOF'
 import os, sys, zipfile
 path, name = sys.argv[1:]

@@ -28,7 +28,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 readonly CARGO=${CARGO:-cargo}
 readonly MAKE_CMD=${MAKE:-make}
-readonly OUT=target/bench
+# Cargo's target directory, wherever CARGO_TARGET_DIR puts it.
+readonly TARGET=${CARGO_TARGET_DIR:-target}
+readonly OUT=$TARGET/bench
 readonly FUNCTIONS=(create-transaction get-transaction refund ipn-receiver ipn-dispatcher ipn-outbox-sweeper)
 
 if [[ -n ${BENCH_QUICK:-} ]]; then
@@ -91,7 +93,7 @@ if .venv/bin/python scripts/bench-tls-cert.py "$OUT/tls"; then
 else
     echo "bench: no certificate for the TLS front; the warm-up is timed over plain HTTP only" >&2
 fi
-target/release/bench-lambda --bin-dir target/release --runs "$RUNS" --burst "$BURST" \
+$TARGET/release/bench-lambda --bin-dir $TARGET/release --runs "$RUNS" --burst "$BURST" \
     --out "$OUT/lambda.json" --logs "$OUT/logs" "${tls_args[@]}"
 
 # ---------------------------------------------------------------- 3. criterion
@@ -118,7 +120,7 @@ trap stop_dev EXIT
 PORT=$BENCH_PORT TIKI_SIMULATOR_PORT=$BENCH_SIMULATOR_PORT TABLE_NAME="tikivip-bench-$$-$RANDOM" \
     setsid "$MAKE_CMD" --no-print-directory dev >"$OUT/dev.log" 2>&1 &
 dev_pid=$!
-target/release/bench-load --base-url "http://127.0.0.1:$BENCH_PORT" --rate "$LOAD_RATE" \
+$TARGET/release/bench-load --base-url "http://127.0.0.1:$BENCH_PORT" --rate "$LOAD_RATE" \
     --duration "$LOAD_SECONDS" --sweep "$LOAD_SWEEP" --step-seconds "$STEP_SECONDS" \
     --out "$OUT/load.json" --server "make dev" --wrk-script scripts/bench-wrk.lua || {
     echo "bench: the load run failed; last lines of $OUT/dev.log:" >&2
@@ -129,7 +131,7 @@ stop_dev
 
 # ---------------------------------------------------------------- 5. packages
 step "5/6 package sizes"
-packages=target/lambda
+packages=$TARGET/lambda
 label="arm64, \`make package\` (cargo lambda, zip)"
 if [[ ${BENCH_PACKAGE:-} != proxy ]] && "$MAKE_CMD" --no-print-directory package; then
     :
@@ -141,7 +143,7 @@ else
     rm -rf "$packages"
     for name in "${FUNCTIONS[@]}"; do
         mkdir -p "$packages/$name"
-        cp "target/release/$name" "$packages/$name/bootstrap"
+        cp "$TARGET/release/$name" "$packages/$name/bootstrap"
         python3 - "$packages/$name" <<'EOF'
 import os, sys, zipfile
 d = sys.argv[1]
@@ -159,7 +161,7 @@ fi
 step "6/6 report"
 quick_note=
 [[ -n ${BENCH_QUICK:-} ]] && quick_note=" (BENCH_QUICK: smoke run, not figures to quote)"
-target/release/bench-report --lambda "$OUT/lambda.json" --load "$OUT/load.json" \
-    --criterion target/criterion --packages "$packages" --packages-label "$label" \
+$TARGET/release/bench-report --lambda "$OUT/lambda.json" --load "$OUT/load.json" \
+    --criterion $TARGET/criterion --packages "$packages" --packages-label "$label" \
     --markdown BENCHMARKS.md --command "make bench$quick_note" --elapsed $((SECONDS - started))
 echo "bench: done in $((SECONDS - started)) s; figures in BENCHMARKS.md, raw results in $OUT/"
