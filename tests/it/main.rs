@@ -11,3 +11,5 @@ mod payment_result;
 mod refund;
 mod signature;
 mod template;
+mod way_back;
+mod webview;

@@ -226,6 +226,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/transactions", "get-transaction"),
     ("POST", "/v1/refunds", "refund"),
     ("POST", "/v1/ipn", "ipn-receiver"),
+    ("POST", "/v1/webview", "webview"),
 ];
 
 #[test]

@@ -95,6 +95,20 @@ impl Running {
         }
     }
 
+    /// A GET over HTTP of `path_and_query` exactly as written, signed by Tiki.
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        let mut request = self.http.get(format!("{}{path_and_query}", self.api));
+        for (name, value) in tiki_signer().headers(SystemTime::now(), path_and_query.as_bytes()) {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = http::StatusCode::from_u16(response.status().as_u16()).unwrap();
+        Reply {
+            status,
+            body: response.json().await.expect("a JSON envelope"),
+        }
+    }
+
     /// Creates a transaction as Tiki; returns its id.
     pub async fn create(&self, tiki_id: &str, amount: u64) -> String {
         let body = json!({"tiki_transaction_id": tiki_id, "transaction_amount": amount});
