@@ -2,6 +2,7 @@
 //! the DynamoDB emulator that `make test` starts.
 
 mod bad_input;
+mod browser;
 mod concurrency;
 mod create;
 mod dependency_hygiene;

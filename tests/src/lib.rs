@@ -2,6 +2,7 @@
 //! handlers over it, and talks to them with signed requests as Tiki would.
 //! [`stack`] runs the whole system, as `make dev` does, for the IPN flow.
 
+pub mod browser;
 pub mod stack;
 
 use std::time::{Duration, SystemTime};
