@@ -8,6 +8,7 @@ mod create;
 mod dependency_hygiene;
 mod ipn_delivery;
 mod lookup;
+mod openapi;
 mod payment_result;
 mod refund;
 mod signature;

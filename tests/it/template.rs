@@ -229,6 +229,23 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/v1/webview", "webview"),
 ];
 
+/// Every (`METHOD`, path) the HTTP API routes to a function.
+pub(crate) fn http_api_routes() -> BTreeSet<(String, String)> {
+    functions()
+        .values()
+        .filter_map(|(_, f)| f["Properties"]["Events"].as_object())
+        .flat_map(|events| events.values())
+        .filter(|event| event["Type"] == "HttpApi")
+        .map(|event| {
+            let p = &event["Properties"];
+            (
+                p["Method"].as_str().unwrap().to_uppercase(),
+                p["Path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_spec_route_reaches_its_function_through_the_http_api() {
     let mut routed = BTreeMap::new();

@@ -89,10 +89,9 @@ impl Running {
         }
         let response = request.body(body).send().await.expect("the API answers");
         let status = http::StatusCode::from_u16(response.status().as_u16()).unwrap();
-        Reply {
-            status,
-            body: response.json().await.expect("a JSON envelope"),
-        }
+        let body = response.json().await.expect("a JSON envelope");
+        crate::openapi::check_answer("POST", path, status.as_u16(), &body);
+        Reply { status, body }
     }
 
     /// A GET over HTTP of `path_and_query` exactly as written, signed by Tiki.
@@ -103,10 +102,9 @@ impl Running {
         }
         let response = request.send().await.expect("the API answers");
         let status = http::StatusCode::from_u16(response.status().as_u16()).unwrap();
-        Reply {
-            status,
-            body: response.json().await.expect("a JSON envelope"),
-        }
+        let body = response.json().await.expect("a JSON envelope");
+        crate::openapi::check_answer("GET", path_and_query, status.as_u16(), &body);
+        Reply { status, body }
     }
 
     /// Creates a transaction as Tiki; returns its id.
