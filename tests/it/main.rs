@@ -6,6 +6,7 @@ mod browser;
 mod concurrency;
 mod create;
 mod dependency_hygiene;
+mod gateway_event;
 mod ipn_delivery;
 mod lookup;
 mod openapi;

@@ -305,6 +305,8 @@ const OPTIONAL: &[&str] = &[
     "TIKI_TIMEOUT_MS",
     // Only for a local stand-in of Tiki; never set in AWS (Stage picks the URL).
     "TIKI_BASE_URL",
+    // A custom domain's base path; empty without one (shared/api run()).
+    "API_BASE_PATH",
 ];
 
 /// Set by Lambda itself in every function (its reserved variables); a
@@ -560,6 +562,28 @@ fn every_setting_the_code_reads_is_set_and_nothing_else() {
         for name in SET_BY_LAMBDA {
             assert!(!env.contains_key(*name), "{id}: Lambda reserves {name}");
         }
+    }
+}
+
+#[test]
+fn every_http_function_takes_the_custom_domains_base_path_off() {
+    let parameter = &template()["Parameters"]["ApiBasePath"];
+    assert_eq!(parameter["Default"], "");
+    for (binary, (id, f)) in functions() {
+        let http = f["Properties"]["Events"]
+            .as_object()
+            .is_some_and(|events| events.values().any(|e| e["Type"] == "HttpApi"));
+        if http {
+            assert_eq!(
+                environment(f).get("API_BASE_PATH"),
+                Some(&reference("ApiBasePath")),
+                "{id} ({binary})"
+            );
+        }
+    }
+    // The parameter's pattern admits what BasePath parses, and no more.
+    for ok in ["", "/tikivip", "/a/b-c"] {
+        assert!(tikivip_api::BasePath::parse(ok).is_ok(), "{ok}");
     }
 }
 

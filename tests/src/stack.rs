@@ -37,6 +37,12 @@ impl Running {
     /// A stack whose dispatcher retries after `retry_delays` (seconds, e.g.
     /// `"1,1,1"`), with the sweeper's grace period at zero.
     pub async fn start(retry_delays: &str) -> Running {
+        Running::start_at(retry_delays, "").await
+    }
+
+    /// [`Running::start`] behind a custom domain's base path: `api` then ends
+    /// with it, and the signed paths do not hold it (as Tiki signs them).
+    pub async fn start_at(retry_delays: &str, base_path: &str) -> Running {
         let unique = uuid::Uuid::now_v7().simple().to_string();
         let credentials = |family, id: &str, secret: &str| {
             Credentials::resolve(family, Some(id.into()), Some(secret.into()))
@@ -55,10 +61,11 @@ impl Running {
         };
         let stack = Stack::start(config).await.expect("start the stack");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let api = format!("http://{}", listener.local_addr().unwrap());
+        let api = format!("http://{}{base_path}", listener.local_addr().unwrap());
         let routes = stack.routes(&api).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(local_api::serve(listener, routes, async {
+        let base_path = tikivip_api::BasePath::parse(base_path).unwrap();
+        tokio::spawn(local_api::serve_at(listener, routes, base_path, async {
             let _ = stopped.await;
         }));
         Running {
@@ -96,8 +103,13 @@ impl Running {
 
     /// A GET over HTTP of `path_and_query` exactly as written, signed by Tiki.
     pub async fn get(&self, path_and_query: &str) -> Reply {
+        self.get_signed_over(path_and_query, path_and_query).await
+    }
+
+    /// A GET of `path_and_query` with the signature over `signed`.
+    pub async fn get_signed_over(&self, path_and_query: &str, signed: &str) -> Reply {
         let mut request = self.http.get(format!("{}{path_and_query}", self.api));
-        for (name, value) in tiki_signer().headers(SystemTime::now(), path_and_query.as_bytes()) {
+        for (name, value) in tiki_signer().headers(SystemTime::now(), signed.as_bytes()) {
             request = request.header(name, value);
         }
         let response = request.send().await.expect("the API answers");
