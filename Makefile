@@ -25,7 +25,7 @@ AWS_TOOLS := bash scripts/aws-tools.sh
 # is the fallback where it is not installed.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help dev test lint moto moto-stop aws-tools template-lint package sam-build
+.PHONY: help dev test lint moto moto-stop aws-tools browser template-lint package sam-build
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -44,8 +44,9 @@ dev: moto ## run the local API on 127.0.0.1:$PORT (3000) against the emulator
 # template-lint first: cfn-lint and `sam validate --lint` on template.yaml
 # (tests/it/template.rs then holds the template against the code). aws-tools
 # before moto: every pip install into the shared .venv is done before the
-# emulator starts importing from it.
-test: aws-tools moto ## run every test of the workspace against the emulator, and lint the SAM template
+# emulator starts importing from it. browser: Debian's chromium for the
+# browser test (tests/it/browser.rs), installed when missing.
+test: aws-tools browser moto ## run every test of the workspace against the emulator, and lint the SAM template
 ifeq ($(HAVE_NEXTEST),yes)
 	status=0; \
 	$(AWS_TOOLS) lint || status=$$?; \
@@ -58,6 +59,9 @@ else
 	$(CARGO) test --workspace --no-fail-fast || status=$$?; \
 	exit $$status
 endif
+
+browser: ## install (once) Debian's chromium, the headless browser of the browser test
+	bash scripts/browser.sh install
 
 aws-tools: ## install (once) cfn-lint, the SAM CLI, cargo-lambda and zig, pinned, into .venv
 	$(AWS_TOOLS) install

@@ -2,8 +2,8 @@
 # The AWS deployment tools, pinned, in the project venv (.venv, the one
 # scripts/moto.sh makes), and the checks and builds that use them.
 #
-#   scripts/aws-tools.sh install    cfn-lint, aws-sam-cli, cargo-lambda and zig (ziglang) into .venv (no-op when present)
-#   scripts/aws-tools.sh lint       cfn-lint template.yaml, then sam validate --lint (no AWS credentials needed)
+#   scripts/aws-tools.sh install    cfn-lint, aws-sam-cli, cargo-lambda, zig (ziglang) and openapi-spec-validator into .venv (no-op when present)
+#   scripts/aws-tools.sh lint       cfn-lint template.yaml, sam validate --lint (no AWS credentials needed), openapi-spec-validator docs/openapi.yaml
 #   scripts/aws-tools.sh package    arm64 release build of every function in one cargo invocation, one zip each
 #   scripts/aws-tools.sh sam-build  sam build (no Docker), the way `sam deploy` wants it
 #   scripts/aws-tools.sh run CMD…   CMD with the venv's tools first on PATH, e.g. `run sam deploy --config-env sandbox`
@@ -17,6 +17,9 @@ readonly CFN_LINT_VERSION=1.58.0
 readonly SAM_CLI_VERSION=1.170.0
 readonly CARGO_LAMBDA_VERSION=1.9.2
 readonly ZIGLANG_VERSION=0.17.1
+# docs/openapi.yaml's validator (OpenAPI 3.1); tests/it/openapi.rs runs it too.
+readonly OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+readonly OPENAPI=docs/openapi.yaml
 # moto shares the venv: it is named in the same pip call so that one resolver
 # run picks versions of boto3 & co. that suit both.
 MOTO_VERSION=$(sed -n 's/^readonly MOTO_VERSION=//p' scripts/moto.sh)
@@ -46,9 +49,9 @@ functions() {
 # metadata only, so it is fast enough to run before every test.
 installed() {
     [[ -x $VENV/bin/python ]] &&
-        "$VENV/bin/python" - "$CFN_LINT_VERSION" "$SAM_CLI_VERSION" "$CARGO_LAMBDA_VERSION" "$ZIGLANG_VERSION" <<'EOF' 2>/dev/null
+        "$VENV/bin/python" - "$CFN_LINT_VERSION" "$SAM_CLI_VERSION" "$CARGO_LAMBDA_VERSION" "$ZIGLANG_VERSION" "$OPENAPI_SPEC_VALIDATOR_VERSION" <<'EOF' 2>/dev/null
 import importlib.metadata as m, sys
-wanted = dict(zip(["cfn-lint", "aws-sam-cli", "cargo-lambda", "ziglang"], sys.argv[1:]))
+wanted = dict(zip(["cfn-lint", "aws-sam-cli", "cargo-lambda", "ziglang", "openapi-spec-validator"], sys.argv[1:]))
 sys.exit(0 if all(m.version(name) == version for name, version in wanted.items()) else 1)
 EOF
 }
@@ -59,12 +62,13 @@ install() {
     fi
     # The venv is made (with moto) by scripts/moto.sh; it is a no-op when there.
     bash scripts/moto.sh install
-    echo "aws-tools: installing cfn-lint==$CFN_LINT_VERSION aws-sam-cli==$SAM_CLI_VERSION cargo-lambda==$CARGO_LAMBDA_VERSION ziglang==$ZIGLANG_VERSION into $VENV"
+    echo "aws-tools: installing cfn-lint==$CFN_LINT_VERSION aws-sam-cli==$SAM_CLI_VERSION cargo-lambda==$CARGO_LAMBDA_VERSION ziglang==$ZIGLANG_VERSION openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION into $VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         "cfn-lint==$CFN_LINT_VERSION" \
         "aws-sam-cli==$SAM_CLI_VERSION" \
         "cargo-lambda==$CARGO_LAMBDA_VERSION" \
         "ziglang==$ZIGLANG_VERSION" \
+        "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" \
         "moto[server]==$MOTO_VERSION" \
         "waitress==$WAITRESS_VERSION"
 }
@@ -76,6 +80,8 @@ lint() {
     cfn-lint "$TEMPLATE"
     echo "aws-tools: sam validate --lint"
     sam validate --lint --template-file "$TEMPLATE" --region "$AWS_DEFAULT_REGION"
+    echo "aws-tools: openapi-spec-validator $OPENAPI"
+    openapi-spec-validator "$OPENAPI"
 }
 
 # The Rust target for Graviton; rustup fetches it once.

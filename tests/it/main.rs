@@ -2,14 +2,19 @@
 //! the DynamoDB emulator that `make test` starts.
 
 mod bad_input;
+mod browser;
 mod concurrency;
 mod create;
 mod delivery_on_real_aws;
 mod dependency_hygiene;
 mod emulator_limits;
+mod gateway_event;
 mod ipn_delivery;
 mod lookup;
+mod openapi;
 mod payment_result;
 mod refund;
 mod signature;
 mod template;
+mod way_back;
+mod webview;

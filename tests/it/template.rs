@@ -226,7 +226,25 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/v1/transactions", "get-transaction"),
     ("POST", "/v1/refunds", "refund"),
     ("POST", "/v1/ipn", "ipn-receiver"),
+    ("POST", "/v1/webview", "webview"),
 ];
+
+/// Every (`METHOD`, path) the HTTP API routes to a function.
+pub(crate) fn http_api_routes() -> BTreeSet<(String, String)> {
+    functions()
+        .values()
+        .filter_map(|(_, f)| f["Properties"]["Events"].as_object())
+        .flat_map(|events| events.values())
+        .filter(|event| event["Type"] == "HttpApi")
+        .map(|event| {
+            let p = &event["Properties"];
+            (
+                p["Method"].as_str().unwrap().to_uppercase(),
+                p["Path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
 
 #[test]
 fn every_spec_route_reaches_its_function_through_the_http_api() {
@@ -291,6 +309,8 @@ const OPTIONAL: &[&str] = &[
     "SECRETS_REFRESH_SECONDS",
     // Only for a local stand-in of Tiki; never set in AWS (Stage picks the URL).
     "TIKI_BASE_URL",
+    // A custom domain's base path; empty without one (shared/api run()).
+    "API_BASE_PATH",
 ];
 
 /// Set by Lambda itself in every function (its reserved variables); a
@@ -549,6 +569,28 @@ fn every_setting_the_code_reads_is_set_and_nothing_else() {
         for name in SET_BY_LAMBDA {
             assert!(!env.contains_key(*name), "{id}: Lambda reserves {name}");
         }
+    }
+}
+
+#[test]
+fn every_http_function_takes_the_custom_domains_base_path_off() {
+    let parameter = &template()["Parameters"]["ApiBasePath"];
+    assert_eq!(parameter["Default"], "");
+    for (binary, (id, f)) in functions() {
+        let http = f["Properties"]["Events"]
+            .as_object()
+            .is_some_and(|events| events.values().any(|e| e["Type"] == "HttpApi"));
+        if http {
+            assert_eq!(
+                environment(f).get("API_BASE_PATH"),
+                Some(&reference("ApiBasePath")),
+                "{id} ({binary})"
+            );
+        }
+    }
+    // The parameter's pattern admits what BasePath parses, and no more.
+    for ok in ["", "/tikivip", "/a/b-c"] {
+        assert!(tikivip_api::BasePath::parse(ok).is_ok(), "{ok}");
     }
 }
 

@@ -2,7 +2,9 @@
 //! handlers over it, and talks to them with signed requests as Tiki would.
 //! [`stack`] runs the whole system, as `make dev` does, for the IPN flow.
 
+pub mod browser;
 pub mod emulator;
+pub mod openapi;
 pub mod stack;
 
 use std::time::{Duration, SystemTime};
@@ -124,6 +126,7 @@ impl TikiApi {
     /// Sends a request as is, to the handler its route names.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let path = request.uri().path().to_owned();
+        let method = request.method().clone();
         let response = match (request.method().clone(), path.as_str()) {
             (Method::POST, "/v1/transactions") => self.create.handle(request).await,
             (Method::POST, "/v1/refunds") => self.refund.handle(request).await,
@@ -138,6 +141,7 @@ impl TikiApi {
         );
         let body: Value = serde_json::from_slice(response.body().as_ref())
             .unwrap_or_else(|e| panic!("answer is not JSON ({e}): {:?}", response.body()));
+        openapi::check_answer(method.as_str(), &path, status.as_u16(), &body);
         Reply { status, body }
     }
 

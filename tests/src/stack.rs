@@ -37,12 +37,22 @@ impl Running {
     /// A stack whose dispatcher retries after `retry_delays` (seconds, e.g.
     /// `"1,1,1"`), with the sweeper's grace period at zero.
     pub async fn start(retry_delays: &str) -> Running {
-        Running::start_hiding(retry_delays, tikivip_queue::MAX_HIDE).await
+        Running::start_with(retry_delays, "", tikivip_queue::MAX_HIDE).await
+    }
+
+    /// [`Running::start`] behind a custom domain's base path: `api` then ends
+    /// with it, and the signed paths do not hold it (as Tiki signs them).
+    pub async fn start_at(retry_delays: &str, base_path: &str) -> Running {
+        Running::start_with(retry_delays, base_path, tikivip_queue::MAX_HIDE).await
     }
 
     /// As [`Running::start`], the dispatcher hiding a message for at most
     /// `max_hide` per receive (SQS's 12 h window, scaled down).
     pub async fn start_hiding(retry_delays: &str, max_hide: Duration) -> Running {
+        Running::start_with(retry_delays, "", max_hide).await
+    }
+
+    async fn start_with(retry_delays: &str, base_path: &str, max_hide: Duration) -> Running {
         let unique = uuid::Uuid::now_v7().simple().to_string();
         let credentials = |family, id: &str, secret: &str| {
             Credentials::resolve(family, Some(id.into()), Some(secret.into()))
@@ -62,10 +72,11 @@ impl Running {
         };
         let stack = Stack::start(config).await.expect("start the stack");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let api = format!("http://{}", listener.local_addr().unwrap());
+        let api = format!("http://{}{base_path}", listener.local_addr().unwrap());
         let routes = stack.routes(&api).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(local_api::serve(listener, routes, async {
+        let base_path = tikivip_api::BasePath::parse(base_path).unwrap();
+        tokio::spawn(local_api::serve_at(listener, routes, base_path, async {
             let _ = stopped.await;
         }));
         Running {
@@ -96,10 +107,27 @@ impl Running {
         }
         let response = request.body(body).send().await.expect("the API answers");
         let status = http::StatusCode::from_u16(response.status().as_u16()).unwrap();
-        Reply {
-            status,
-            body: response.json().await.expect("a JSON envelope"),
+        let body = response.json().await.expect("a JSON envelope");
+        crate::openapi::check_answer("POST", path, status.as_u16(), &body);
+        Reply { status, body }
+    }
+
+    /// A GET over HTTP of `path_and_query` exactly as written, signed by Tiki.
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        self.get_signed_over(path_and_query, path_and_query).await
+    }
+
+    /// A GET of `path_and_query` with the signature over `signed`.
+    pub async fn get_signed_over(&self, path_and_query: &str, signed: &str) -> Reply {
+        let mut request = self.http.get(format!("{}{path_and_query}", self.api));
+        for (name, value) in tiki_signer().headers(SystemTime::now(), signed.as_bytes()) {
+            request = request.header(name, value);
         }
+        let response = request.send().await.expect("the API answers");
+        let status = http::StatusCode::from_u16(response.status().as_u16()).unwrap();
+        let body = response.json().await.expect("a JSON envelope");
+        crate::openapi::check_answer("GET", path_and_query, status.as_u16(), &body);
+        Reply { status, body }
     }
 
     /// Creates a transaction as Tiki; returns its id.

@@ -7,8 +7,8 @@ use tikivip_api::{
     Error, Failures, Handler, load_aws_config, reply, required_env, verified_body,
     verifier_and_store,
 };
-use tikivip_domain::wire::{CreateTransactionRequest, CreatedTransaction, parse_json};
-use tikivip_domain::{NewTransaction, Timestamp, TransactionId};
+use tikivip_domain::wire::{CreateTransactionRequest, CreatedTransaction, Text, parse_json};
+use tikivip_domain::{NewTransaction, Timestamp, TransactionId, way_back};
 use tikivip_signing::{HeaderFamily, Verifier};
 use tikivip_store::Store;
 
@@ -69,14 +69,16 @@ impl CreateTransaction {
     async fn create(&self, request: &Request) -> Result<CreatedTransaction, Error> {
         let body = verified_body(&self.verifier, request)?;
         let request: CreateTransactionRequest = parse_json(body)?;
+        let now = Timestamp::now_utc();
+        let redirect_url = self.way_back(&request, now).await?;
         let new = NewTransaction {
             id: TransactionId::generate(),
             tiki_id: request.tiki_transaction_id,
             amount: request.transaction_amount,
             description: request.description,
             customer: request.customer,
-            redirect_url: request.redirect_url,
-            created_at: Timestamp::now_utc(),
+            redirect_url,
+            created_at: now,
         };
         let created = self.store.create_transaction(new).await?;
         let txn = created.transaction;
@@ -92,6 +94,31 @@ impl CreateTransaction {
             status: txn.status,
             created_at: txn.created_at,
         })
+    }
+}
+
+impl CreateTransaction {
+    /// Where the payment screen sends the user back: the `redirect_url` Tiki
+    /// gives, else the checkout-result URL of the user's webview request
+    /// (`customer.identify_code` names the user), read only when needed.
+    async fn way_back(
+        &self,
+        request: &CreateTransactionRequest,
+        now: Timestamp,
+    ) -> Result<Option<Text<2048>>, Error> {
+        let identify_code = request
+            .customer
+            .as_ref()
+            .and_then(|customer| customer.identify_code.as_ref());
+        let webview = match (&request.redirect_url, identify_code) {
+            (None, Some(code)) => self.store.checkout_return(code.as_str()).await?,
+            _ => None,
+        };
+        Ok(way_back(
+            request.redirect_url.clone(),
+            webview.as_ref(),
+            now,
+        ))
     }
 }
 

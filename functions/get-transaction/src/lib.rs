@@ -35,7 +35,9 @@ impl Lookup {
                 Ok(Lookup::ByTikiId(TikiTransactionId::parse(tiki_id)?))
             }
             Some(rest) => match rest.strip_prefix('/') {
-                Some(id) if !id.contains('/') => Ok(Lookup::ById(TransactionId::parse(id)?)),
+                Some(id) if !id.contains('/') => {
+                    Ok(Lookup::ById(TransactionId::parse(percent_decoded(id)?)?))
+                }
                 _ => Err(Refusal::InvalidRequest(format!(
                     "no transaction at {}",
                     uri.path()
@@ -47,6 +49,29 @@ impl Lookup {
             ))),
         }
     }
+}
+
+/// A path segment as the id it names: `%XX` decoded (a caller may encode any
+/// character of an id), the signature having been checked over it as sent.
+fn percent_decoded(segment: &str) -> Result<String, Refusal> {
+    let bad = || {
+        Refusal::InvalidRequest("transaction_id is not a valid percent-encoded path segment".into())
+    };
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+            decoded.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| bad())
 }
 
 pub struct GetTransaction {
@@ -87,5 +112,20 @@ impl Handler for GetTransaction {
             self.look_up(&request).await.map(TransactionView::from),
             Failures::Rest,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_percent_encoded_id_is_decoded_and_a_broken_one_refused() {
+        assert_eq!(percent_decoded("T%30a").unwrap(), "T0a");
+        assert_eq!(percent_decoded("plain").unwrap(), "plain");
+        assert_eq!(percent_decoded("a%2Fb").unwrap(), "a/b");
+        for bad in ["%", "%4", "%zz", "%FF"] {
+            assert!(percent_decoded(bad).is_err(), "{bad}");
+        }
     }
 }

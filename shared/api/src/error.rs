@@ -17,6 +17,14 @@ pub enum Error {
     Internal(String),
     #[error("configuration: {0}")]
     Config(String),
+    /// A service this one called (Tiki) refused the call or failed: its code
+    /// and message, and the HTTP status that says which (502, 504, 4xx).
+    #[error("{message}")]
+    Upstream {
+        status: StatusCode,
+        code: ResultCode,
+        message: String,
+    },
 }
 
 impl From<tikivip_store::Error> for Error {
@@ -34,6 +42,7 @@ impl Error {
             Error::Unauthorized(_) | Error::BodyTooLarge(_) => ResultCode::InvalidRequest,
             Error::Refused(refusal) => refusal.code(),
             Error::Internal(_) | Error::Config(_) => ResultCode::SystemError,
+            Error::Upstream { code, .. } => *code,
         }
     }
 
@@ -47,6 +56,7 @@ impl Error {
             Error::Refused(R::TransactionNotFound) => StatusCode::NOT_FOUND,
             Error::Refused(_) => StatusCode::CONFLICT,
             Error::Internal(_) | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Upstream { status, .. } => *status,
         }
     }
 }

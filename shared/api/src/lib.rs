@@ -1,6 +1,7 @@
 //! The edge every HTTP function shares: request → signature check → body → …
 //! → envelope. Handlers in `functions/` hold only what is particular to a route.
 
+mod base_path;
 mod config;
 mod error;
 mod logging;
@@ -15,6 +16,7 @@ use std::time::SystemTime;
 use lambda_http::{Body, Request, Response, service_fn};
 use tikivip_signing::{Verifier, signed_part};
 
+pub use base_path::BasePath;
 pub use config::{
     ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secrets, refresh_keys,
     required_env, verifier_and_store,
@@ -32,11 +34,15 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, request: Request) -> impl Future<Output = Response<Body>> + Send;
 }
 
-/// Runs a handler as a Lambda function behind API Gateway.
+/// Runs a handler as a Lambda function behind API Gateway. Each request
+/// loses the custom domain's base path (`API_BASE_PATH`, see [`BasePath`])
+/// before the handler sees it.
 pub async fn run(handler: impl Handler) -> Result<(), lambda_http::Error> {
+    let base_path = BasePath::from_env()?;
     let handler = Arc::new(handler);
     lambda_http::run(service_fn(move |request| {
         let handler = Arc::clone(&handler);
+        let request = base_path.strip_request(request);
         async move { Ok::<_, Infallible>(answer(&*handler, request).await) }
     }))
     .await

@@ -14,6 +14,7 @@ mod refund;
 mod result_code;
 mod status;
 mod transaction;
+mod webview;
 pub mod wire;
 
 pub use error::Error;
@@ -29,6 +30,9 @@ pub use refund::{Fingerprint, Refund, RefundOrigin, RefundReceipt, RefundRequest
 pub use result_code::{Envelope, ResultCode};
 pub use status::TransactionStatus;
 pub use transaction::{Customer, NewTransaction, Transaction};
+pub use webview::{
+    CheckoutReturn, FullName, IdentifyCode, Phone, WebviewRequest, WebviewUrls, way_back,
+};
 
 /// Timestamps are instants with an offset, written as RFC 3339 on the wire.
 pub type Timestamp = time::OffsetDateTime;

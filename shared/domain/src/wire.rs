@@ -108,6 +108,11 @@ pub struct TransactionView {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: Timestamp,
     pub refunds: Vec<Refund>,
+    /// Where the payment screen sends the user back to Tiki when the payment
+    /// ends: the create's `redirect_url`, or the checkout-result URL of the
+    /// user's webview request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<Text<2048>>,
 }
 
 impl From<Transaction> for TransactionView {
@@ -122,6 +127,7 @@ impl From<Transaction> for TransactionView {
             created_at: txn.created_at,
             updated_at: txn.updated_at,
             refunds: txn.refunds,
+            redirect_url: txn.redirect_url,
         }
     }
 }

@@ -11,6 +11,7 @@ mod refunds;
 pub mod schema;
 mod settlement;
 mod transactions;
+mod webview;
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;

@@ -7,6 +7,7 @@
 //! | Tiki id claim | `TIKI#{tiki_transaction_id}` | `TIKI` | one transaction per Tiki id, and look-up by it |
 //! | refund request | `REFUND#{request_id}` | `REFUND` | one refund per `request_id`, and its fingerprint |
 //! | payment result | `TXN#{transaction_id}` | `RESULT#{received_at}#{uuid}` | the audit trail of payment results |
+//! | checkout return | `WEBVIEW#{identify_code}` | `WEBVIEW` | a user's last webview request: where to send them back after paying |
 //!
 //! The IPN job of a settled transaction lives on the transaction item
 //! (`ipn_state`, `ipn_attempts`, …): the transition and its job are one write.
@@ -49,6 +50,10 @@ pub(crate) fn tiki_claim_key(id: &TikiTransactionId) -> Key {
 
 pub(crate) fn refund_request_key(id: &RequestId) -> Key {
     key(format!("REFUND#{id}"), "REFUND")
+}
+
+pub(crate) fn checkout_return_key(identify_code: &str) -> Key {
+    key(format!("WEBVIEW#{identify_code}"), "WEBVIEW")
 }
 
 pub(crate) fn payment_result_key(id: &TransactionId, received_at: &str) -> Key {

@@ -93,7 +93,7 @@ impl TikiClient {
         let client_id = required("TIKIVIP_CLIENT_ID")?;
         let secret = newest_secret(&required("TIKIVIP_CLIENT_SECRET")?)
             .ok_or_else(|| Error::Config("TIKIVIP_CLIENT_SECRET holds no secret".into()))?;
-        let timeout = timeout_setting(env_setting("TIKI_TIMEOUT_MS")?.as_deref())?;
+        let timeout = timeout_from_env()?;
         TikiClient::new(environment, client_id, secret, timeout)
     }
 
@@ -222,6 +222,11 @@ fn newest_secret(secrets: &str) -> Option<Secret> {
         .map(str::trim)
         .find(|secret| !secret.is_empty())
         .map(Secret::new)
+}
+
+/// `TIKI_TIMEOUT_MS` (default 10000): how long one call to Tiki may take.
+pub fn timeout_from_env() -> Result<Duration, Error> {
+    timeout_setting(env_setting("TIKI_TIMEOUT_MS")?.as_deref())
 }
 
 /// `TIKI_TIMEOUT_MS`: a whole number of milliseconds, more than zero.

@@ -25,7 +25,7 @@ mod status;
 mod webview;
 mod wire;
 
-pub use client::TikiClient;
+pub use client::{TikiClient, timeout_from_env};
 pub use environment::{LoopbackUrl, TikiEnvironment};
 pub use error::Error;
 pub use ipn::{IpnAnswer, attempt};

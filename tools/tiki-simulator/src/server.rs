@@ -74,6 +74,9 @@ pub(crate) async fn run(listener: TcpListener, app: Arc<App>, mut stop: oneshot:
 
 async fn answer(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
+    if parts.method == Method::GET && parts.uri.path().starts_with("/apps/") {
+        return webview_page(&parts);
+    }
     let reply = match read_body(body).await {
         Ok(body) => route(app, &parts, &body).await,
         Err(reply) => reply,
@@ -85,6 +88,35 @@ async fn answer(app: &App, request: Request<Incoming>) -> Response<Full<Bytes>> 
         "answered"
     );
     reply.into_response()
+}
+
+/// Tiki's webview pages (`url_open`, `url_checkout_result`), as a plain page
+/// that says where the browser is.
+fn webview_page(parts: &Parts) -> Response<Full<Bytes>> {
+    let path = parts.uri.path();
+    let escaped = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let title = if path.ends_with("/checkout-result") {
+        "TikiVIP: checkout result"
+    } else {
+        "TikiVIP"
+    };
+    let html = format!(
+        "<!doctype html><html><head><meta charset=utf-8>\
+         <meta name=viewport content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head><body><h1>{title}</h1>\
+         <p>Tiki simulator page <code>{}</code></p></body></html>",
+        escaped(&parts.uri.to_string())
+    );
+    let mut response = Response::new(Full::new(Bytes::from(html)));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
 }
 
 async fn route(app: &App, parts: &Parts, body: &[u8]) -> Reply {

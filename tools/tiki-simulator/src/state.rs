@@ -91,6 +91,7 @@ pub(crate) struct Report {
 #[derive(Debug, Default)]
 struct State {
     ipns: Vec<ReceivedIpn>,
+    webviews: Vec<Value>,
     rejected: Vec<RejectedCall>,
     known: HashMap<String, KnownTransaction>,
     forced: HashMap<String, ForcedStatus>,
@@ -123,6 +124,17 @@ impl SimulatorHandle {
             .filter(|ipn| ipn.transaction_id.as_deref() == Some(transaction_id))
             .cloned()
             .collect()
+    }
+
+    /// The body of every signed call to the webview API, oldest first.
+    pub fn webview_requests(&self) -> Vec<Value> {
+        self.state().webviews.clone()
+    }
+
+    pub(crate) fn record_webview(&self, body: &[u8]) {
+        let body = serde_json::from_slice(body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+        self.state().webviews.push(body);
     }
 
     /// Every call refused for its signature, oldest first.

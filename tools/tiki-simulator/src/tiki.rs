@@ -50,7 +50,10 @@ pub(crate) async fn call(app: &App, route: TikiRoute, parts: &Parts, body: &[u8]
         TikiRoute::Status => {
             replacement.unwrap_or_else(|| transaction_status::answer(&app.state, &parts.uri))
         }
-        TikiRoute::Webview => replacement.unwrap_or_else(|| webview::answer(&app.base_url, body)),
+        TikiRoute::Webview => {
+            app.state.record_webview(body);
+            replacement.unwrap_or_else(|| webview::answer(&app.base_url, body))
+        }
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

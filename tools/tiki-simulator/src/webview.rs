@@ -17,7 +17,8 @@ struct WebviewRequest {
 }
 
 /// The URLs point at the simulator itself, under `/apps` like Tiki's webview
-/// base; nothing is served there; they only have to look like Tiki's.
+/// base, where it serves a plain page standing for Tiki's (see
+/// [`crate::server`]), so that a browser sent there lands somewhere.
 pub(crate) fn answer(base_url: &str, body: &[u8]) -> Reply {
     let request: WebviewRequest = match parse_json(body) {
         Ok(request) => request,
@@ -27,6 +28,15 @@ pub(crate) fn answer(base_url: &str, body: &[u8]) -> Reply {
         return Reply::refusal(
             ResultCode::InvalidRequest,
             "identify_code and identify_phone must not be empty",
+        );
+    }
+    // The form this project sends (and documents as Tiki's): the national
+    // 10-digit form of a mobile number.
+    let phone = request.identify_phone.as_bytes();
+    if phone.len() != 10 || phone[0] != b'0' || !phone.iter().all(u8::is_ascii_digit) {
+        return Reply::refusal(
+            ResultCode::InvalidRequest,
+            "identify_phone must be 10 digits starting with 0",
         );
     }
     let request_id = Uuid::now_v7();

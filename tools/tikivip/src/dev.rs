@@ -123,7 +123,9 @@ pub async fn run() -> Result<(), Error> {
     let config = DevConfig::from_env()?;
     println!("tikivip dev\n{config}");
     let stack = Stack::start(config.stack_config()?).await?;
-    let api = format!("http://127.0.0.1:{}", config.port);
+    // As behind a custom domain with an API mapping path (docs/deploy.md).
+    let base_path = tikivip_api::BasePath::from_env()?;
+    let api = format!("http://127.0.0.1:{}{}", config.port, base_path.as_str());
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
         .await
         .map_err(|e| format!("listening on 127.0.0.1:{}: {e}", config.port))?;
@@ -137,6 +139,7 @@ pub async fn run() -> Result<(), Error> {
         }
     );
     println!("  IPN queue         {}", stack.queue.queue_url());
+    println!("  base path         {base_path} (API_BASE_PATH)");
     println!("  payment page      {api}/pay/{{transaction_id}}");
     println!("listening on {api} — Ctrl-C to stop");
 
@@ -147,7 +150,7 @@ pub async fn run() -> Result<(), Error> {
             let _ = stopped.wait_for(|stop| *stop).await;
         }
     };
-    let serving = local_api::serve(listener, stack.routes(&api)?, async {
+    let serving = local_api::serve_at(listener, stack.routes(&api)?, base_path, async {
         // If the handler cannot be installed, Ctrl-C kills the process anyway.
         let _ = tokio::signal::ctrl_c().await;
         println!("stopping: letting requests in flight finish");

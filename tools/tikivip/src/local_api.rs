@@ -2,10 +2,13 @@
 //! payload format 2.0) invokes them, so the whole API runs on a laptop and in
 //! tests without SAM or Docker.
 //!
-//! What a handler receives here is what it receives in Lambda: a
-//! [`lambda_http::Request`] whose URI keeps the path and query exactly as sent
-//! (GET requests are signed over them), with the path parameters, query
-//! parameters, raw path and API Gateway request context filled in. Routes are
+//! What a handler receives here is what it receives in Lambda: each request
+//! becomes the API Gateway HTTP API 2.0 event JSON ([`gateway_event`]), which
+//! `lambda_http`'s own conversion turns into the [`lambda_http::Request`] the
+//! handler gets, as the Lambda runtime does: the URI rebuilt from `rawPath`
+//! and `rawQueryString` (GET requests are signed over them), the path
+//! parameters, query parameters, raw path and request context filled in. A
+//! custom domain's base path is served too ([`serve_at`]). Routes are
 //! data ([`Route`]), so the same table serves `tikivip dev` and in-process
 //! tests ([`serve`] on a listener bound to port 0).
 
@@ -26,12 +29,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
-};
-use lambda_http::aws_lambda_events::query_map::QueryMap;
-use lambda_http::request::RequestContext;
 use lambda_http::{Body, BoxFuture, Context, Request, RequestExt, Response};
+use tikivip_api::BasePath;
 use tikivip_signing::unix_millis;
 use tokio::net::TcpListener;
 
@@ -102,6 +101,18 @@ impl Route {
 /// Serves `routes` on `listener` until `shutdown` completes, then lets the
 /// requests in flight finish (for up to 10 s) and returns.
 pub async fn serve(listener: TcpListener, routes: Vec<Route>, shutdown: impl Future<Output = ()>) {
+    serve_at(listener, routes, BasePath::default(), shutdown).await
+}
+
+/// [`serve`], behind a custom domain's base path (`API_BASE_PATH`): requests
+/// come in as `{base_path}/v1/…`, and reach the functions as API Gateway
+/// hands them over (`rawPath` with the base path), which take it off.
+pub async fn serve_at(
+    listener: TcpListener,
+    routes: Vec<Route>,
+    base_path: BasePath,
+    shutdown: impl Future<Output = ()>,
+) {
     let routes: Arc<[Route]> = routes.into();
     let connections = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
@@ -119,7 +130,9 @@ pub async fn serve(listener: TcpListener, routes: Vec<Route>, shutdown: impl Fut
             () = &mut shutdown => break,
         };
         let routes = routes.clone();
-        let service = service_fn(move |request| handle(routes.clone(), peer, request));
+        let base_path = base_path.clone();
+        let service =
+            service_fn(move |request| handle(routes.clone(), base_path.clone(), peer, request));
         let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
         let connection = connections.watch(connection);
         tokio::spawn(async move {
@@ -138,13 +151,14 @@ pub async fn serve(listener: TcpListener, routes: Vec<Route>, shutdown: impl Fut
 
 async fn handle(
     routes: Arc<[Route]>,
+    base_path: BasePath,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = respond(&routes, peer, request).await;
+    let response = respond(&routes, &base_path, peer, request).await;
     tracing::info!(
         %method,
         %path,
@@ -157,11 +171,14 @@ async fn handle(
 
 async fn respond(
     routes: &[Route],
+    base_path: &BasePath,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Response<Body> {
     let method = request.method();
-    let path = request.uri().path();
+    // Routes are matched as API Gateway matches them behind a custom domain:
+    // without the mapping's base path.
+    let path = base_path.strip(request.uri().path());
     let mut allowed = Vec::new();
     let mut found = None;
     for route in routes {
@@ -192,11 +209,20 @@ async fn respond(
         Ok(body) => body,
         Err(refusal) => return refusal,
     };
-    let request = lambda_request(parts, body, route, path_parameters, peer);
-    // Run the handler as its own task so that a panic in it is answered, as
-    // API Gateway answers a crashed Lambda, instead of silently dropping the
-    // connection.
-    match tokio::spawn((route.handler)(request)).await {
+    // The conversion and the handler run as their own task, so that a panic
+    // in either is answered, as API Gateway answers a crashed Lambda, instead
+    // of silently dropping the connection.
+    let handler = route.handler.clone();
+    let converted = {
+        let (route, base_path) = (route.clone(), base_path.clone());
+        tokio::spawn(async move {
+            match lambda_request(parts, &body, &route, path_parameters, peer, &base_path) {
+                Ok(request) => handler(request).await,
+                Err(message) => envelope(StatusCode::BAD_GATEWAY, 2, &message),
+            }
+        })
+    };
+    match converted.await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, route = %route.path, "handler panicked");
@@ -205,8 +231,8 @@ async fn respond(
     }
 }
 
-/// The body as Lambda would hand it over, or the response refusing it.
-async fn read_body(body: Incoming) -> Result<Body, Response<Body>> {
+/// The body's bytes, or the response refusing it.
+async fn read_body(body: Incoming) -> Result<bytes::Bytes, Response<Body>> {
     let too_large = || {
         let message = format!("request body larger than {MAX_BODY_BYTES} bytes");
         envelope(StatusCode::PAYLOAD_TOO_LARGE, 1, &message)
@@ -218,14 +244,7 @@ async fn read_body(body: Incoming) -> Result<Body, Response<Body>> {
     }
     // A chunked body declares nothing: read up to the limit and no further.
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => {
-            let bytes = collected.to_bytes();
-            Ok(if bytes.is_empty() {
-                Body::Empty
-            } else {
-                Body::Binary(bytes.into())
-            })
-        }
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.is::<LengthLimitError>() => Err(too_large()),
         Err(error) => Err(envelope(
             StatusCode::BAD_REQUEST,
@@ -235,53 +254,140 @@ async fn read_body(body: Incoming) -> Result<Body, Response<Body>> {
     }
 }
 
-/// Dresses the request as API Gateway and the Lambda runtime would, so that
-/// handlers using `RequestExt` (path parameters, query parameters, request
-/// context, Lambda context) behave here as they do in AWS.
+/// The API Gateway HTTP API (payload format 2.0) event of a request, as
+/// API Gateway would send it to Lambda: `rawPath` and `rawQueryString`
+/// exactly as received (percent-encoding and any custom domain base path
+/// kept), header names in lower case with repeated headers joined by commas,
+/// cookies apart, query parameters decoded, the body as text (base64 when it
+/// is not UTF-8).
+pub fn gateway_event(
+    parts: &Parts,
+    body: &[u8],
+    route: &Route,
+    path_parameters: &HashMap<String, String>,
+    peer: SocketAddr,
+    request_id: &str,
+    now: SystemTime,
+) -> serde_json::Value {
+    use base64::Engine;
+    let raw_path = parts.uri.path();
+    let raw_query = parts.uri.query().unwrap_or_default();
+    let mut headers = serde_json::Map::new();
+    let mut cookies = Vec::new();
+    for name in parts.headers.keys() {
+        let values = parts.headers.get_all(name).iter();
+        let values: Vec<String> = values
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        if name == http::header::COOKIE {
+            cookies.extend(values.iter().flat_map(|v| v.split("; ").map(str::to_owned)));
+        } else {
+            headers.insert(name.as_str().to_owned(), values.join(",").into());
+        }
+    }
+    headers.insert("x-forwarded-for".into(), peer.ip().to_string().into());
+    headers.insert("x-forwarded-port".into(), peer.port().to_string().into());
+    headers
+        .entry("x-forwarded-proto")
+        .or_insert_with(|| "http".into());
+    let mut query = serde_json::Map::new();
+    for (name, value) in form_urlencoded::parse(raw_query.as_bytes()) {
+        match query.get_mut(name.as_ref()) {
+            Some(serde_json::Value::String(joined)) => {
+                joined.push(',');
+                joined.push_str(&value);
+            }
+            _ => {
+                query.insert(name.into_owned(), value.into_owned().into());
+            }
+        }
+    }
+    let (body, is_base64_encoded) = match std::str::from_utf8(body) {
+        _ if body.is_empty() => (serde_json::Value::Null, false),
+        Ok(text) => (text.into(), false),
+        Err(_) => (
+            base64::engine::general_purpose::STANDARD
+                .encode(body)
+                .into(),
+            true,
+        ),
+    };
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let time_epoch = unix_millis(now);
+    let route_key = format!("{} {}", route.method, route.path);
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split('.').next().unwrap_or(host),
+            "http": {
+                "method": parts.method.as_str(),
+                "path": raw_path,
+                "protocol": format!("{:?}", parts.version),
+                "sourceIp": peer.ip().to_string(),
+                "userAgent": parts.headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default(),
+            },
+            "requestId": request_id,
+            "routeKey": route_key,
+            "stage": "$default",
+            "timeEpoch": time_epoch,
+        },
+        "isBase64Encoded": is_base64_encoded,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = cookies.into();
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = query.into();
+    }
+    if !path_parameters.is_empty() {
+        event["pathParameters"] = serde_json::json!(path_parameters);
+    }
+    if !body.is_null() {
+        event["body"] = body;
+    }
+    event
+}
+
+/// The request a handler receives in Lambda: the API Gateway event of this
+/// request, turned into a request by `lambda_http`'s own conversion (as the
+/// runtime does), the Lambda context added, and the base path taken off as
+/// `tikivip_api::run` takes it off.
 fn lambda_request(
     parts: Parts,
-    body: Body,
+    body: &[u8],
     route: &Route,
     path_parameters: HashMap<String, String>,
     peer: SocketAddr,
-) -> Request {
+    base_path: &BasePath,
+) -> Result<Request, String> {
     let now = SystemTime::now();
     let request_id = uuid::Uuid::now_v7().to_string();
-    let path = parts.uri.path().to_owned();
-    let query: QueryMap = parts
-        .uri
-        .query()
-        .unwrap_or_default()
-        .parse()
-        .unwrap_or_else(|never: Infallible| match never {});
-
-    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
-    http.method = parts.method.clone();
-    http.path = Some(path.clone());
-    http.protocol = Some(format!("{:?}", parts.version));
-    http.source_ip = Some(peer.ip().to_string());
-    http.user_agent = parts
-        .headers
-        .get(USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut context = ApiGatewayV2httpRequestContext::default();
-    context.route_key = Some(format!("{} {}", route.method, route.path));
-    context.stage = Some("$default".to_owned());
-    context.request_id = Some(request_id.clone());
-    context.time_epoch = unix_millis(now) as i64;
-    context.http = http;
-
+    let event = gateway_event(
+        &parts,
+        body,
+        route,
+        &path_parameters,
+        peer,
+        &request_id,
+        now,
+    );
+    let request = lambda_http::request::from_str(&event.to_string())
+        .map_err(|error| format!("the API Gateway event does not convert: {error}"))?;
     let mut lambda_context = Context::default();
     lambda_context.request_id = request_id;
     lambda_context.deadline = unix_millis(now + LAMBDA_TIMEOUT);
-
-    Request::from_parts(parts, body)
-        .with_raw_http_path(path)
-        .with_path_parameters(path_parameters)
-        .with_query_string_parameters(query)
-        .with_request_context(RequestContext::ApiGatewayV2(context))
-        .with_lambda_context(lambda_context)
+    Ok(base_path.strip_request(request.with_lambda_context(lambda_context)))
 }
 
 /// The project's error envelope, so that clients parse the local API's own
@@ -299,6 +405,7 @@ fn envelope(status: StatusCode, code: u8, message: &str) -> Response<Body> {
 mod tests {
     use super::*;
 
+    use lambda_http::request::RequestContext;
     use serde_json::{Value, json};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::sync::oneshot;
@@ -312,7 +419,9 @@ mod tests {
         };
         let echoed = json!({
             "route": context.route_key,
-            "uri": request.uri().to_string(),
+            "uri": request.uri().path_and_query().map(|pq| pq.to_string()),
+            "raw_path": request.raw_http_path(),
+            "stage": context.stage,
             "transaction_id": request.path_parameters().first("transaction_id"),
             "tiki_transaction_id": request.query_string_parameters().first("tiki_transaction_id"),
             "body_len": request.body().len(),

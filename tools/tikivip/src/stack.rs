@@ -23,6 +23,7 @@ use tikivip_queue::IpnQueue;
 use tikivip_signing::{ClientKey, HeaderFamily, Verifier};
 use tikivip_store::Store;
 use tikivip_tiki_client::{TikiClient, TikiEnvironment};
+use webview::WebviewUrl;
 
 use crate::Error;
 use crate::dev_defaults::Credentials;
@@ -65,6 +66,8 @@ pub struct Stack {
     pub tiki_base_url: String,
     pub dispatcher: Arc<Dispatcher>,
     pub sweeper: Arc<Sweeper>,
+    /// The client the dispatcher and the webview function call Tiki with.
+    tiki: TikiClient,
     config: StackConfig,
 }
 
@@ -121,7 +124,7 @@ impl Stack {
         let dispatcher = Dispatcher::new(
             store.clone(),
             queue.clone(),
-            tiki,
+            tiki.clone(),
             config.retry_schedule.clone(),
         );
         let sweeper = Sweeper::new(store.clone(), queue.clone(), config.outbox_grace);
@@ -132,6 +135,7 @@ impl Stack {
             tiki_base_url,
             dispatcher: Arc::new(dispatcher),
             sweeper: Arc::new(sweeper),
+            tiki,
             config,
         })
     }
@@ -149,10 +153,16 @@ impl Stack {
         ));
         let get = Arc::new(GetTransaction::new(tiki.clone(), self.store.clone()));
         let refund = Arc::new(Refund::new(tiki, self.store.clone()));
+        let partner = verifier(HeaderFamily::Partner, &self.config.partner);
         let receiver = Arc::new(IpnReceiver::new(
-            verifier(HeaderFamily::Partner, &self.config.partner),
+            partner.clone(),
             self.store.clone(),
             self.queue.clone(),
+        ));
+        let webview = Arc::new(WebviewUrl::new(
+            partner,
+            self.tiki.clone(),
+            self.store.clone(),
         ));
         let page = Arc::new(PaymentPage::new(
             self.store.clone(),
@@ -165,6 +175,7 @@ impl Stack {
             route(Method::GET, "/v1/transactions/{transaction_id}", get),
             route(Method::POST, "/v1/refunds", refund),
             route(Method::POST, "/v1/ipn", receiver),
+            route(Method::POST, "/v1/webview", webview),
             route(Method::GET, "/pay/{transaction_id}", page.clone()),
             route(Method::POST, "/pay/{transaction_id}", page),
         ])
