@@ -153,7 +153,11 @@ impl Store {
     }
 
     /// Items of the sparse attention index with this value, oldest first.
-    async fn attention(&self, value: &str, until: Option<Timestamp>) -> Result<Vec<Item>, Error> {
+    pub(crate) async fn attention(
+        &self,
+        value: &str,
+        until: Option<Timestamp>,
+    ) -> Result<Vec<Item>, Error> {
         let mut condition = format!("{ATTENTION_KEY} = :value");
         let mut values = HashMap::from([(":value".to_owned(), s(value))]);
         if let Some(until) = until {
