@@ -54,6 +54,24 @@ impl TikiClient {
         secret: Secret,
         timeout: Duration,
     ) -> Result<TikiClient, Error> {
+        TikiClient::build(
+            environment.base_url(),
+            HeaderFamily::Tikivip,
+            client_id,
+            secret,
+            timeout,
+        )
+    }
+
+    /// A client of the API at `base`, signing with the `family` headers: the
+    /// TikiVIP API here, the Tini App platform's in [`crate::TiniAppClient`].
+    pub(crate) fn build(
+        base: &str,
+        family: HeaderFamily,
+        client_id: impl Into<String>,
+        secret: Secret,
+        timeout: Duration,
+    ) -> Result<TikiClient, Error> {
         let client_id = client_id.into();
         // The signer puts the id in a header; refuse here what it could not send.
         if client_id.is_empty() || HeaderValue::from_str(&client_id).is_err() {
@@ -76,8 +94,8 @@ impl TikiClient {
         Ok(TikiClient {
             http,
             timeout,
-            base: environment.base_url().trim_end_matches('/').to_owned(),
-            signer: Signer::new(HeaderFamily::Tikivip, client_id, secret),
+            base: base.trim_end_matches('/').to_owned(),
+            signer: Signer::new(family, client_id, secret),
         })
     }
 
@@ -136,12 +154,12 @@ impl TikiClient {
     }
 
     /// Signs the path and query exactly as they appear in the URL.
-    async fn get(&self, path_and_query: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) async fn get(&self, path_and_query: &str) -> Result<Vec<u8>, Error> {
         self.send(Method::GET, path_and_query, Vec::new()).await
     }
 
     /// The signed path never includes the base, whatever prefix the base has.
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 

@@ -22,6 +22,7 @@ mod environment;
 mod error;
 mod ipn;
 mod status;
+mod tiniapp;
 mod webview;
 mod wire;
 
@@ -30,4 +31,5 @@ pub use environment::{LoopbackUrl, TikiEnvironment};
 pub use error::Error;
 pub use ipn::{IpnAnswer, attempt};
 pub use status::{TikiStatus, view};
+pub use tiniapp::{OrderLookup, TiniAppClient};
 pub use webview::Webview;
