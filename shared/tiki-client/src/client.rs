@@ -99,22 +99,6 @@ impl TikiClient {
         })
     }
 
-    /// From the environment: [`TikiEnvironment::from_env`], `TIKIVIP_CLIENT_ID`,
-    /// `TIKIVIP_CLIENT_SECRET` (several comma-separated while a secret rotates,
-    /// newest first: the client signs with the first) and `TIKI_TIMEOUT_MS`
-    /// (default 10000).
-    pub fn from_env() -> Result<TikiClient, Error> {
-        let required = |name: &str| {
-            env_setting(name)?.ok_or_else(|| Error::Config(format!("{name} is not set")))
-        };
-        let environment = TikiEnvironment::from_env()?;
-        let client_id = required("TIKIVIP_CLIENT_ID")?;
-        let secret = newest_secret(&required("TIKIVIP_CLIENT_SECRET")?)
-            .ok_or_else(|| Error::Config("TIKIVIP_CLIENT_SECRET holds no secret".into()))?;
-        let timeout = timeout_setting(env_setting("TIKI_TIMEOUT_MS")?.as_deref())?;
-        TikiClient::new(environment, client_id, secret, timeout)
-    }
-
     /// Reports a settled transaction to Tiki (`POST /payment/ipn`).
     pub async fn send_ipn(&self, ipn: &Ipn) -> Result<IpnAnswer, Error> {
         ipn::answer(&self.post("/payment/ipn", ipn).await?)
@@ -233,13 +217,9 @@ fn connect_error(error: hyper_util::client::legacy::Error) -> Error {
     Error::Connect(text)
 }
 
-/// The first of comma-separated secrets: the newest, while one rotates.
-fn newest_secret(secrets: &str) -> Option<Secret> {
-    secrets
-        .split(',')
-        .map(str::trim)
-        .find(|secret| !secret.is_empty())
-        .map(Secret::new)
+/// `TIKI_TIMEOUT_MS` (default 10000): what bounds each call to Tiki.
+pub fn timeout_from_env() -> Result<Duration, Error> {
+    timeout_setting(env_setting("TIKI_TIMEOUT_MS")?.as_deref())
 }
 
 /// `TIKI_TIMEOUT_MS`: a whole number of milliseconds, more than zero.
@@ -285,19 +265,6 @@ mod tests {
             let refused = client(TikiEnvironment::Sandbox, bad);
             assert!(matches!(refused, Err(Error::Config(_))), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn the_first_of_several_secrets_signs() {
-        let signs_like = |secrets: &str, expected: &str| {
-            let secret = newest_secret(secrets).expect("a secret");
-            let sign = |secret| tikivip_signing::sign(&secret, 1, "c", b"{}");
-            assert_eq!(sign(secret), sign(Secret::new(expected)), "{secrets}");
-        };
-        signs_like("new", "new");
-        signs_like(" new , old", "new");
-        signs_like(",new,old", "new");
-        assert!(newest_secret(" , ").is_none());
     }
 
     #[test]

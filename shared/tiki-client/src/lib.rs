@@ -10,9 +10,10 @@
 //!   IPN dispatcher's rules ([`tikivip_domain::IpnJob::next`]).
 //!
 //! ```no_run
-//! # async fn example(ipn: tikivip_domain::Ipn) -> Result<(), tikivip_tiki_client::Error> {
-//! use tikivip_tiki_client::{TikiClient, attempt};
-//! let tiki = TikiClient::from_env()?; // once per process
+//! # async fn example(ipn: tikivip_domain::Ipn, secret: tikivip_signing::Secret) -> Result<(), tikivip_tiki_client::Error> {
+//! use tikivip_tiki_client::{TikiClient, TikiEnvironment, attempt, timeout_from_env};
+//! // Once per process; the secret comes from Secrets Manager (shared/api).
+//! let tiki = TikiClient::new(TikiEnvironment::from_env()?, "client-id", secret, timeout_from_env()?)?;
 //! let outcome = attempt(tiki.send_ipn(&ipn).await);
 //! # Ok(()) }
 //! ```
@@ -26,7 +27,7 @@ mod tiniapp;
 mod webview;
 mod wire;
 
-pub use client::TikiClient;
+pub use client::{TikiClient, timeout_from_env};
 pub use environment::{LoopbackUrl, TikiEnvironment};
 pub use error::Error;
 pub use ipn::{IpnAnswer, attempt};
