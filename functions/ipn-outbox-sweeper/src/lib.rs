@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use tikivip_domain::Timestamp;
+use tikivip_queue::tiniapp::{OrderEvents, TiniAppOutbox};
 use tikivip_queue::{IpnQueue, Outbox};
 use tikivip_store::Store;
 
@@ -14,6 +15,9 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
 
 pub struct Sweeper {
     outbox: Outbox,
+    /// The Tini App outbox: received notifications not yet on the processing
+    /// queue, accepted order changes not yet published.
+    tiniapp: Option<TiniAppOutbox>,
     grace: Duration,
 }
 
@@ -21,8 +25,15 @@ impl Sweeper {
     pub fn new(store: Store, queue: IpnQueue, grace: Duration) -> Self {
         Sweeper {
             outbox: Outbox::new(store, queue),
+            tiniapp: None,
             grace,
         }
+    }
+
+    /// Sweeps the Tini App outbox too.
+    pub fn with_tiniapp(mut self, tiniapp: TiniAppOutbox) -> Self {
+        self.tiniapp = Some(tiniapp);
+        self
     }
 
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
@@ -36,7 +47,20 @@ impl Sweeper {
             async { Ok::<_, lambda_runtime::Error>(Store::from_env(&aws).await?) },
             async { Ok(IpnQueue::from_env(&aws).await?) },
         )?;
-        Ok(Sweeper::new(store, queue, grace))
+        let tiniapp = TiniAppOutbox::new(
+            store.clone(),
+            IpnQueue::connect(
+                &aws,
+                tikivip_api::required_env("TINIAPP_QUEUE_URL")?,
+                tikivip_api::required_env("TINIAPP_DEAD_LETTER_QUEUE_URL")?,
+            )
+            .await,
+            OrderEvents::new(
+                aws_sdk_sqs::Client::new(&aws),
+                tikivip_api::required_env("TINIAPP_EVENTS_QUEUE_URL")?,
+            ),
+        );
+        Ok(Sweeper::new(store, queue, grace).with_tiniapp(tiniapp))
     }
 
     /// One sweep; returns how many jobs it released.
@@ -45,6 +69,16 @@ impl Sweeper {
         if released > 0 {
             tracing::warn!(released, "IPN jobs released from the outbox by the sweeper");
         }
-        Ok(released)
+        let Some(tiniapp) = &self.tiniapp else {
+            return Ok(released);
+        };
+        let tiniapp_released = tiniapp.sweep(Timestamp::now_utc() - self.grace).await?;
+        if tiniapp_released > 0 {
+            tracing::warn!(
+                released = tiniapp_released,
+                "Tini App messages and order events released from the outbox by the sweeper"
+            );
+        }
+        Ok(released + tiniapp_released)
     }
 }
