@@ -11,3 +11,4 @@ mod payment_result;
 mod refund;
 mod signature;
 mod template;
+mod tiniapp;

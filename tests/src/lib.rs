@@ -3,6 +3,7 @@
 //! [`stack`] runs the whole system, as `make dev` does, for the IPN flow.
 
 pub mod stack;
+pub mod tiniapp;
 
 use std::time::{Duration, SystemTime};
 

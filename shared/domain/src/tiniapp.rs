@@ -442,6 +442,8 @@ pub struct OrderEvent {
     pub status: OrderStatus,
     /// The status before this change; `None` for an order seen the first time.
     pub previous_status: Option<OrderStatus>,
+    /// Whole đồng; 0 for a free (or, as Tiki may report it, canceled) order.
+    #[serde(deserialize_with = "deserialize_grand_total")]
     pub grand_total: Vnd,
     #[serde(default)]
     pub tiki_order_id: Option<TikiOrderId>,
@@ -700,5 +702,20 @@ mod tests {
         let event = OrderEvent::of_change(&order, Some(OrderStatus::WaitingForPayment));
         assert_eq!(event.event_id, "o-1:m-1");
         assert_eq!(event.extra["plan"], "vip");
+    }
+
+    #[test]
+    fn an_event_of_a_zero_total_reads_back_as_published() {
+        let message = parse(&body("canceled", "2026-12-02T09:59:00Z")).unwrap();
+        let confirmed = ConfirmedOrder {
+            status: OrderStatus::Canceled,
+            grand_total: Vnd::ZERO,
+            tiki_order_id: None,
+            tiki_order_code: None,
+            reference_id: None,
+        };
+        let event = OrderEvent::of_change(&Order::confirmed(&message, &confirmed, NOW), None);
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<OrderEvent>(&json).unwrap(), event);
     }
 }
