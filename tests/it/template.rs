@@ -226,6 +226,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/v1/refunds", "refund"),
     ("POST", "/v1/ipn", "ipn-receiver"),
     ("POST", "/v1/tiniapp/ipn", "tiniapp-ipn"),
+    ("GET", "/v1/tiniapp/orders/{id}", "tiniapp-order"),
 ];
 
 #[test]

@@ -2,7 +2,7 @@
 //! platform (its order API, and its notifications), the processor runs on
 //! the real SQS queue, events are read back from the order events queue.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use tiki_simulator::{Delivery, SimOrder, TiniAppPlatform, notification};
@@ -10,10 +10,26 @@ use tikivip_domain::tiniapp::{MessageState, Order, OrderEvent, RecordedMessage};
 use tikivip_domain::{TiniAppMessageId, TiniAppOrderId};
 use time::OffsetDateTime;
 
-use crate::emulator_client;
+use tikivip_signing::Signer;
+
+use crate::{Reply, emulator_client};
 use crate::stack::Running;
 
 impl Running {
+    /// A GET over HTTP, signed by `signer` over the path and query sent.
+    pub async fn get(&self, signer: &Signer, path_and_query: &str) -> Reply {
+        let mut request = reqwest::Client::new().get(format!("{}{path_and_query}", self.api));
+        for (name, value) in signer.headers(SystemTime::now(), path_and_query.as_bytes()) {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = http::StatusCode::from_u16(response.status().as_u16()).unwrap();
+        Reply {
+            status,
+            body: response.json().await.expect("a JSON envelope"),
+        }
+    }
+
     /// The Tini App platform, signing as the stack's Tini App client.
     pub fn tiniapp(&self) -> &TiniAppPlatform {
         self.stack

@@ -431,6 +431,15 @@ pub struct RecordedMessage {
     pub last_error: Option<String>,
 }
 
+/// What an operator sees of an order: the order as stored (if Tiki ever
+/// confirmed it) and every message received about it, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderView {
+    pub order_id: TiniAppOrderId,
+    pub order: Option<Order>,
+    pub messages: Vec<RecordedMessage>,
+}
+
 /// An accepted change of an order's status, published once for the
 /// partner's own systems (README: "Tini App order events").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

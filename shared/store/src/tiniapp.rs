@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use tikivip_domain::tiniapp::{
-    Extra, MessageState, MessageVerdict, Order, OrderEvent, OrderStatus, RecordedMessage,
+    Extra, MessageState, MessageVerdict, Order, OrderEvent, OrderStatus, OrderView, RecordedMessage,
     TiniAppMessage,
 };
 use tikivip_domain::wire::parse_json;
@@ -338,6 +338,23 @@ impl Store {
             }
         }
         Ok(history)
+    }
+
+    /// The order and its message history; `None` when neither exists.
+    pub async fn tiniapp_order_view(
+        &self,
+        id: &TiniAppOrderId,
+    ) -> Result<Option<OrderView>, Error> {
+        let (order, messages) =
+            tokio::try_join!(self.tiniapp_order(id), self.tiniapp_order_history(id))?;
+        if order.is_none() && messages.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(OrderView {
+            order_id: id.clone(),
+            order,
+            messages,
+        }))
     }
 
     /// The events of an order's accepted changes, oldest first.

@@ -20,6 +20,7 @@ use tiki_simulator::{Simulator, SimulatorConfig};
 use tikivip_api::Handler;
 use tikivip_domain::RetrySchedule;
 use tiniapp_ipn::TiniAppIpn;
+use tiniapp_order::TiniAppOrder;
 use tiniapp_processor::Processor;
 use tikivip_queue::IpnQueue;
 use tikivip_queue::tiniapp::{OrderEvents, TiniAppOutbox};
@@ -192,6 +193,10 @@ impl Stack {
             self.store.clone(),
             self.tiniapp_jobs.clone(),
         ));
+        let tiniapp_order = Arc::new(TiniAppOrder::new(
+            verifier(HeaderFamily::Partner, &self.config.partner),
+            self.store.clone(),
+        ));
         let page = Arc::new(PaymentPage::new(
             self.store.clone(),
             api_base_url,
@@ -204,6 +209,7 @@ impl Stack {
             route(Method::POST, "/v1/refunds", refund),
             route(Method::POST, "/v1/ipn", receiver),
             route(Method::POST, "/v1/tiniapp/ipn", tiniapp_ipn),
+            route(Method::GET, "/v1/tiniapp/orders/{id}", tiniapp_order),
             route(Method::GET, "/pay/{transaction_id}", page.clone()),
             route(Method::POST, "/pay/{transaction_id}", page),
         ])
