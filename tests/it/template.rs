@@ -295,7 +295,10 @@ const OPTIONAL: &[&str] = &[
 /// which this crate-wide scan cannot tell: the Tini App functions build their
 /// queue with `IpnQueue::connect`, never `IpnQueue::from_env`.
 const READ_BY_UNCALLED_CONSTRUCTORS: &[(&str, &[&str])] = &[
-    ("tiniapp-ipn", &["IPN_QUEUE_URL", "IPN_DEAD_LETTER_QUEUE_URL"]),
+    (
+        "tiniapp-ipn",
+        &["IPN_QUEUE_URL", "IPN_DEAD_LETTER_QUEUE_URL"],
+    ),
     (
         "tiniapp-processor",
         &["IPN_QUEUE_URL", "IPN_DEAD_LETTER_QUEUE_URL"],
@@ -1101,9 +1104,15 @@ fn the_tiniapp_processor_consumes_its_own_queue_and_publishes_on_a_fifo_queue() 
     );
     let timeout = as_u64(property(f, "Timeout").unwrap(), "Timeout");
     let visibility = as_u64(&queue["VisibilityTimeout"], "VisibilityTimeout");
-    assert!(visibility >= 6 * timeout, "{visibility} s < 6 × {timeout} s");
+    assert!(
+        visibility >= 6 * timeout,
+        "{visibility} s < 6 × {timeout} s"
+    );
     let tiki_ms = as_u64(&environment(f)["TIKI_TIMEOUT_MS"], "TIKI_TIMEOUT_MS");
-    assert!(tiki_ms + 5_000 <= timeout * 1_000, "{id}: one order API call");
+    assert!(
+        tiki_ms + 5_000 <= timeout * 1_000,
+        "{id}: one order API call"
+    );
     assert_eq!(environment(f)["TIKI_ENVIRONMENT"], reference("Stage"));
 
     // SQS deduplicates only on a FIFO queue, with our own ids.

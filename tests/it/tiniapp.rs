@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use serde_json::json;
 use tiki_simulator::{Fault, FaultRoute, SimOrder, TiniAppPlatform, notification};
-use tikivip_domain::tiniapp::{
-    MessageState, MessageVerdict, Order, OrderStatus, TiniAppMessage,
-};
+use tikivip_domain::tiniapp::{MessageState, MessageVerdict, Order, OrderStatus, TiniAppMessage};
 use tikivip_domain::{Timestamp, TiniAppMessageId};
 use tikivip_it::stack::{Running, TINIAPP_CLIENT_ID};
 use tikivip_it::tiniapp::{ago, message_id, order};
@@ -82,7 +80,10 @@ async fn ten_racing_copies_are_stored_once_processed_once_and_published_once() {
     running.tiki_holds(&order);
     let id = message_id();
     let body = notification(&id, &order, ago(5));
-    let deliveries = running.tiniapp().notify_racing(&running.api, &body, 10).await;
+    let deliveries = running
+        .tiniapp()
+        .notify_racing(&running.api, &body, 10)
+        .await;
     assert!(
         deliveries.iter().all(|d| d.http_status == 200),
         "{deliveries:?}"
@@ -112,11 +113,17 @@ async fn an_older_message_never_overwrites_a_newer_status() {
     // a step forward: it is still older than the status it would replace.
     held.status = "processing".into();
     running.tiki_holds(&held);
-    running.notify(&older, &order_as(&held, "waiting_for_payment"), ago(60)).await;
+    running
+        .notify(&older, &order_as(&held, "waiting_for_payment"), ago(60))
+        .await;
     let message = running.processed(&older).await;
     assert_eq!(message.verdict, Some(MessageVerdict::Unchanged));
     let stored = running.order(&held.id).await.unwrap();
-    assert_eq!(stored.status, OrderStatus::OnlinePaid, "the newer status stays");
+    assert_eq!(
+        stored.status,
+        OrderStatus::OnlinePaid,
+        "the newer status stays"
+    );
     assert_eq!(stored.last_message_id.as_str(), newer);
     assert_eq!(running.published().await.len(), 1);
 }
@@ -134,12 +141,18 @@ async fn a_newer_message_moves_the_order_forward_and_says_from_what() {
     running.notify(&second, &held, ago(10)).await;
     running.processed(&second).await;
     let events = running.published().await;
-    let moves: Vec<_> = events.iter().map(|e| (e.previous_status, e.status)).collect();
+    let moves: Vec<_> = events
+        .iter()
+        .map(|e| (e.previous_status, e.status))
+        .collect();
     assert_eq!(
         moves,
         [
             (None, OrderStatus::WaitingForPayment),
-            (Some(OrderStatus::WaitingForPayment), OrderStatus::OnlinePaid)
+            (
+                Some(OrderStatus::WaitingForPayment),
+                OrderStatus::OnlinePaid
+            )
         ]
     );
 }
@@ -320,7 +333,10 @@ async fn the_order_api_down_for_the_whole_schedule_dead_letters_the_message() {
     running.notify(&id, &order, ago(5)).await;
     let message = running.processed(&id).await;
     assert_eq!(message.state, MessageState::Exhausted);
-    assert_eq!(message.attempts, 4, "the first call and one after each of 3 delays");
+    assert_eq!(
+        message.attempts, 4,
+        "the first call and one after each of 3 delays"
+    );
     assert!(running.order(&order.id).await.is_none());
     let letters = running
         .stack
@@ -349,7 +365,12 @@ async fn an_order_tiki_does_not_know_is_set_aside() {
     assert_eq!(message.verdict, Some(MessageVerdict::UnknownOrder));
     assert!(running.order(&unknown.id).await.is_none());
     assert!(running.published().await.is_empty());
-    let aside = running.stack.store.tiniapp_messages_set_aside().await.unwrap();
+    let aside = running
+        .stack
+        .store
+        .tiniapp_messages_set_aside()
+        .await
+        .unwrap();
     assert_eq!(aside, [TiniAppMessageId::parse(id).unwrap()]);
 }
 
@@ -378,7 +399,10 @@ async fn a_crash_between_the_store_write_and_the_publish_is_published_once_by_th
         store.apply_tiniapp_order(&order).await.unwrap(),
         Applied::Changed(_)
     ));
-    assert!(running.published().await.is_empty(), "nothing published yet");
+    assert!(
+        running.published().await.is_empty(),
+        "nothing published yet"
+    );
 
     // Two sweeps at once, and one more: the event goes out once.
     let (a, b) = tokio::join!(running.stack.sweeper.sweep(), running.stack.sweeper.sweep());
@@ -468,7 +492,9 @@ async fn an_operator_sees_the_order_and_its_messages_signed_with_the_partners_ke
     running.processed(&id).await;
 
     let path = format!("/v1/tiniapp/orders/{}", held.id);
-    let reply = running.get(&tikivip_it::stack::partner_signer(), &path).await;
+    let reply = running
+        .get(&tikivip_it::stack::partner_signer(), &path)
+        .await;
     let data = reply.ok();
     assert_eq!(data["order_id"], held.id.as_str());
     assert_eq!(data["order"]["status"], "online_paid");
@@ -487,7 +513,10 @@ async fn an_operator_sees_the_order_and_its_messages_signed_with_the_partners_ke
         StatusCode::UNAUTHORIZED
     );
     let missing = running
-        .get(&tikivip_it::stack::partner_signer(), "/v1/tiniapp/orders/nobody")
+        .get(
+            &tikivip_it::stack::partner_signer(),
+            "/v1/tiniapp/orders/nobody",
+        )
         .await;
     assert_eq!((missing.status, missing.code()), (StatusCode::NOT_FOUND, 3));
 

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use tikivip_signing::Signer;
 
-use crate::{Reply, emulator_client};
 use crate::stack::Running;
+use crate::{Reply, emulator_client};
 
 impl Running {
     /// A GET over HTTP, signed by `signer` over the path and query sent.

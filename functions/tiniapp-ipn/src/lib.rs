@@ -13,7 +13,7 @@ use tikivip_api::{
     Error, Failures, Handler, keys_and_store, load_aws_config, reply, required_env, verified_body,
 };
 use tikivip_domain::tiniapp::TiniAppMessage;
-use tikivip_domain::{TiniAppMessageId, TiniAppOrderId, Timestamp};
+use tikivip_domain::{Timestamp, TiniAppMessageId, TiniAppOrderId};
 use tikivip_queue::IpnQueue;
 use tikivip_queue::tiniapp::release;
 use tikivip_signing::{HeaderFamily, Verifier};

@@ -14,8 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::wire::parse_json;
 use crate::{
-    Error, OrderReferenceId, TikiOrderCode, TikiOrderId, TiniAppMessageId, TiniAppOrderId,
-    Timestamp, Vnd,
+    Error, OrderReferenceId, TikiOrderCode, TikiOrderId, Timestamp, TiniAppMessageId,
+    TiniAppOrderId, Vnd,
 };
 
 /// The longest `extra` accepted: it is stored with the order.
@@ -138,7 +138,10 @@ impl Extra {
             if key.is_empty() {
                 return refuse(format!("{part:?} has no key"));
             }
-            if pairs.insert(key.to_owned(), value.trim().to_owned()).is_some() {
+            if pairs
+                .insert(key.to_owned(), value.trim().to_owned())
+                .is_some()
+            {
                 return refuse(format!("key {key:?} is given twice"));
             }
         }
@@ -521,7 +524,10 @@ mod tests {
         assert_eq!(message.order.grand_total, Vnd::new(99_000).unwrap());
         assert_eq!(message.order.extra.get("plan"), Some("vip"));
         assert_eq!(message.order.extra.get("months"), Some("1"));
-        assert_eq!(message.message_created_at, datetime!(2026-12-02 09:59:00 UTC));
+        assert_eq!(
+            message.message_created_at,
+            datetime!(2026-12-02 09:59:00 UTC)
+        );
     }
 
     #[test]
@@ -560,9 +566,18 @@ mod tests {
             (r#""grand_total":99000"#, r#""grand_total":null"#),
             (r#""id":"o-1""#, r#""id":17"#),
             (r#""message_id":"m-1""#, r#""message_id":["m-1"]"#),
-            (r#""extra":"plan=vip;months=1""#, r#""extra":{"plan":"vip"}"#),
-            (r#""message_type":"notification""#, r#""message_type":"ping""#),
-            (r#""message_created_at":"2026-12-02T09:59:00Z""#, r#""message_created_at":1764669540"#),
+            (
+                r#""extra":"plan=vip;months=1""#,
+                r#""extra":{"plan":"vip"}"#,
+            ),
+            (
+                r#""message_type":"notification""#,
+                r#""message_type":"ping""#,
+            ),
+            (
+                r#""message_created_at":"2026-12-02T09:59:00Z""#,
+                r#""message_created_at":1764669540"#,
+            ),
         ] {
             let bad = good.replace(from, to);
             assert_ne!(bad, good, "{from}");
@@ -581,8 +596,8 @@ mod tests {
                 "{bad}"
             );
         }
-        let huge = body("online_paid", "2026-12-02T09:59:00Z")
-            .replace("99000", "9223372036854775808");
+        let huge =
+            body("online_paid", "2026-12-02T09:59:00Z").replace("99000", "9223372036854775808");
         assert!(parse(&huge).is_err(), "beyond int64 is refused");
     }
 

@@ -92,7 +92,12 @@ impl IpnQueue {
         let url = |name: &str| {
             std::env::var(name).map_err(|_| Error::Config(format!("{name} is not set")))
         };
-        Ok(IpnQueue::connect(aws, url("IPN_QUEUE_URL")?, url("IPN_DEAD_LETTER_QUEUE_URL")?).await)
+        Ok(IpnQueue::connect(
+            aws,
+            url("IPN_QUEUE_URL")?,
+            url("IPN_DEAD_LETTER_QUEUE_URL")?,
+        )
+        .await)
     }
 
     /// The queue at `queue_url` and its dead-letter queue, with the warm-up

@@ -11,7 +11,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tikivip_domain::tiniapp::OrderEvent;
-use tikivip_domain::{TiniAppMessageId, Timestamp};
+use tikivip_domain::{Timestamp, TiniAppMessageId};
 use tikivip_store::Store;
 
 use crate::{Error, IpnQueue};
@@ -111,7 +111,9 @@ impl OrderEvents {
             }
             for message in messages {
                 let body = message.body.unwrap_or_default();
-                events.push(serde_json::from_str(&body).map_err(|e| Error::Malformed(e.to_string()))?);
+                events.push(
+                    serde_json::from_str(&body).map_err(|e| Error::Malformed(e.to_string()))?,
+                );
                 if let Some(handle) = message.receipt_handle {
                     self.client
                         .delete_message()

@@ -21,12 +21,12 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use tikivip_domain::tiniapp::{
-    Extra, MessageState, MessageVerdict, Order, OrderEvent, OrderStatus, OrderView, RecordedMessage,
-    TiniAppMessage,
+    Extra, MessageState, MessageVerdict, Order, OrderEvent, OrderStatus, OrderView,
+    RecordedMessage, TiniAppMessage,
 };
 use tikivip_domain::wire::parse_json;
 use tikivip_domain::{
-    OrderReferenceId, TikiOrderCode, TikiOrderId, TiniAppMessageId, TiniAppOrderId, Timestamp,
+    OrderReferenceId, TikiOrderCode, TikiOrderId, Timestamp, TiniAppMessageId, TiniAppOrderId,
 };
 
 use crate::codec::{Item, Reader, item_with_key, n, rfc3339, s, timestamp};
@@ -129,7 +129,7 @@ pub enum Receipt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Applied {
     /// The order took the confirmed status; its event is in the outbox.
-    Changed(OrderEvent),
+    Changed(Box<OrderEvent>),
     /// Older than the order's status, or not a step forward: nothing changed.
     Unchanged,
     /// The message had been processed already (a redelivery).
@@ -232,9 +232,7 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(item_with_key(message_key(id))))
-            .update_expression(
-                "SET attempts = :attempts, last_error = :error, #state = :next",
-            )
+            .update_expression("SET attempts = :attempts, last_error = :error, #state = :next")
             .condition_expression("#state = :received")
             .expression_attribute_names("#state", attr::STATE)
             .expression_attribute_values(":attempts", AttributeValue::N(attempts.to_string()))
@@ -280,10 +278,15 @@ impl Store {
         for _ in 0..APPLY_ROUNDS {
             let current = self.tiniapp_order(&order.order_id).await?;
             if !Order::accepts(current.as_ref(), order.status, order.as_of) {
-                return Ok(match self.finish_message(order, MessageVerdict::Unchanged).await? {
-                    true => Applied::Unchanged,
-                    false => Applied::AlreadyProcessed,
-                });
+                return Ok(
+                    match self
+                        .finish_message(order, MessageVerdict::Unchanged)
+                        .await?
+                    {
+                        true => Applied::Unchanged,
+                        false => Applied::AlreadyProcessed,
+                    },
+                );
             }
             let event = OrderEvent::of_change(order, current.as_ref().map(|c| c.status));
             let order_write = self.order_put(order, current.as_ref())?;
@@ -302,7 +305,7 @@ impl Store {
                 self.message_end(order, MessageVerdict::Applied)?,
             ];
             match self.transact(writes).await? {
-                Transacted::Committed => return Ok(Applied::Changed(event)),
+                Transacted::Committed => return Ok(Applied::Changed(Box::new(event))),
                 Transacted::ConditionFailed(failed) => {
                     if failed.get(2).copied().unwrap_or(false) {
                         return Ok(Applied::AlreadyProcessed);
@@ -327,10 +330,7 @@ impl Store {
         id: &TiniAppOrderId,
     ) -> Result<Vec<RecordedMessage>, Error> {
         let mut history = Vec::new();
-        for entry in self
-            .query_order_partition(id, HISTORY_PREFIX)
-            .await?
-        {
+        for entry in self.query_order_partition(id, HISTORY_PREFIX).await? {
             let message_id = Reader::new(&entry, "Tini App history entry")
                 .parsed(attr::MESSAGE_ID, TiniAppMessageId::parse)?;
             if let Some(stored) = self.tiniapp_message(&message_id).await? {
@@ -500,7 +500,10 @@ impl Store {
     /// Ends a message that changes nothing; false if it had ended already.
     async fn finish_message(&self, order: &Order, verdict: MessageVerdict) -> Result<bool, Error> {
         let writes = vec![self.message_end(order, verdict)?];
-        Ok(matches!(self.transact(writes).await?, Transacted::Committed))
+        Ok(matches!(
+            self.transact(writes).await?,
+            Transacted::Committed
+        ))
     }
 }
 
@@ -570,7 +573,7 @@ fn optional<T>(
 ) -> Result<Option<T>, Error> {
     match r.opt_s(name)? {
         None => Ok(None),
-        Some(_) => r.parsed(name, |v| parse(v)).map(Some),
+        Some(_) => r.parsed(name, parse).map(Some),
     }
 }
 

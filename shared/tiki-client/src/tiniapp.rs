@@ -11,9 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use tikivip_domain::tiniapp::{ConfirmedOrder, OrderStatus, grand_total};
-use tikivip_domain::{
-    OrderReferenceId, ResultCode, TikiOrderCode, TikiOrderId, TiniAppOrderId,
-};
+use tikivip_domain::{OrderReferenceId, ResultCode, TikiOrderCode, TikiOrderId, TiniAppOrderId};
 use tikivip_signing::{HeaderFamily, Secret};
 
 use crate::wire::{self, Head};
@@ -93,7 +91,10 @@ pub(crate) fn answer(asked: &TiniAppOrderId, body: &[u8]) -> Result<OrderLookup,
     let bad = |why: String| Error::BadResponse(why);
     // The answer about another order must not be taken for this one's.
     if data.id != asked.as_str() {
-        return Err(bad(format!("asked about order {asked}, answered about {}", data.id)));
+        return Err(bad(format!(
+            "asked about order {asked}, answered about {}",
+            data.id
+        )));
     }
     Ok(OrderLookup::Found(ConfirmedOrder {
         status: OrderStatus::parse(&data.status).map_err(|e| bad(e.to_string()))?,
@@ -168,15 +169,18 @@ mod tests {
     #[test]
     fn the_order_api_of_each_environment_is_the_tini_app_base() {
         let client = |environment: TikiEnvironment| {
-            TiniAppClient::new(&environment, "c", Secret::new("s"), Duration::from_secs(1))
-                .unwrap()
+            TiniAppClient::new(&environment, "c", Secret::new("s"), Duration::from_secs(1)).unwrap()
         };
         assert_eq!(
-            client(TikiEnvironment::Production).http.url("/order?order_id=1"),
+            client(TikiEnvironment::Production)
+                .http
+                .url("/order?order_id=1"),
             "https://api.tiki.vn/tiniapp-open-api/order?order_id=1"
         );
         assert_eq!(
-            client(TikiEnvironment::Sandbox).http.url("/order?order_id=1"),
+            client(TikiEnvironment::Sandbox)
+                .http
+                .url("/order?order_id=1"),
             "https://api.tala.xyz/tiniapp-open-api/order?order_id=1"
         );
     }

@@ -97,7 +97,9 @@ async fn route(app: &App, parts: &Parts, body: &[u8]) -> Reply {
         (&Method::POST, "/webview") => tiki::call(app, TikiRoute::Webview, parts, body).await,
         (&Method::GET, "/order") => tiki::call(app, TikiRoute::Order, parts, body).await,
         (&Method::POST, "/_sim/tiniapp/orders") => crate::tiniapp::put_order(state, body),
-        (&Method::POST, "/_sim/tiniapp/notify") => crate::tiniapp::notify(state, &app.tiniapp, body).await,
+        (&Method::POST, "/_sim/tiniapp/notify") => {
+            crate::tiniapp::notify(state, &app.tiniapp, body).await
+        }
         (&Method::POST, "/_sim/fail") => control::fail(state, body),
         (&Method::POST, "/_sim/status") => control::force_status(state, body),
         (&Method::GET, "/_sim/ipns") => control::ipns(state, &parts.uri),

@@ -44,8 +44,7 @@ pub(crate) async fn call(app: &App, route: TikiRoute, parts: &Parts, body: &[u8]
         TikiRoute::Order => &app.tiniapp_verifier,
         _ => &app.verifier,
     };
-    if let Err(why) = verifier.verify(&parts.headers, signed, SystemTime::now())
-    {
+    if let Err(why) = verifier.verify(&parts.headers, signed, SystemTime::now()) {
         let why = why.to_string();
         app.state.reject(route, why.clone());
         return Reply::error(StatusCode::UNAUTHORIZED, ResultCode::InvalidRequest, why);

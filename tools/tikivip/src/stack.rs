@@ -19,14 +19,14 @@ use refund::Refund;
 use tiki_simulator::{Simulator, SimulatorConfig};
 use tikivip_api::Handler;
 use tikivip_domain::RetrySchedule;
-use tiniapp_ipn::TiniAppIpn;
-use tiniapp_order::TiniAppOrder;
-use tiniapp_processor::Processor;
 use tikivip_queue::IpnQueue;
 use tikivip_queue::tiniapp::{OrderEvents, TiniAppOutbox};
 use tikivip_signing::{ClientKey, HeaderFamily, Verifier};
 use tikivip_store::Store;
 use tikivip_tiki_client::{TikiClient, TikiEnvironment, TiniAppClient};
+use tiniapp_ipn::TiniAppIpn;
+use tiniapp_order::TiniAppOrder;
+use tiniapp_processor::Processor;
 
 use crate::Error;
 use crate::dev_defaults::Credentials;
