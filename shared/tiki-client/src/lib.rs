@@ -10,12 +10,12 @@
 //!   IPN dispatcher's rules ([`tikivip_domain::IpnJob::next`]).
 //!
 //! ```no_run
-//! # async fn example(ipn: tikivip_domain::Ipn, secret: tikivip_signing::Secret) -> Result<(), tikivip_tiki_client::Error> {
-//! use tikivip_tiki_client::{TikiClient, TikiEnvironment, attempt, timeout_from_env};
-//! // Once per process; the secret comes from Secrets Manager (shared/api).
-//! let tiki = TikiClient::new(TikiEnvironment::from_env()?, "client-id", secret, timeout_from_env()?)?;
+//! # async fn example(tiki: &tikivip_tiki_client::TikiClient, ipn: tikivip_domain::Ipn) {
+//! use tikivip_tiki_client::attempt;
+//! // `tiki` is built once per process (`TikiClient::new` in a function's
+//! // from_env, with the secret from Secrets Manager) and shared.
 //! let outcome = attempt(tiki.send_ipn(&ipn).await);
-//! # Ok(()) }
+//! # }
 //! ```
 
 mod client;
