@@ -311,7 +311,10 @@ fn aws_and_http_clients_are_built_at_init_only() {
     let rules: &[(&str, &[&str])] = &[
         ("load_defaults(", &["load_aws_config"]),
         // `IpnQueue::connect`: the queue a from_env names, with its warm-up.
-        ("Client::new(", &["from_env", "fetch_secret_string", "connect"]),
+        (
+            "Client::new(",
+            &["from_env", "fetch_secret_string", "connect"],
+        ),
         ("Client::from_conf(", &["from_env"]),
         ("TikiClient::new(", &["from_env"]),
         // The Tiki client's hyper pool, in the constructors called above

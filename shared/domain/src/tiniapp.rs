@@ -190,6 +190,21 @@ fn deserialize_grand_total<'de, D: Deserializer<'de>>(deserializer: D) -> Result
     grand_total(i64::deserialize(deserializer)?).map_err(serde::de::Error::custom)
 }
 
+/// An optional id Tiki may send as `""` (an order not placed yet): unknown.
+fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(value) if value.is_empty() => Ok(None),
+        Some(value) => {
+            T::deserialize(serde::de::value::StringDeserializer::<D::Error>::new(value)).map(Some)
+        }
+    }
+}
+
 /// `message_type`: Tiki sends only notifications.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,13 +219,13 @@ pub struct OrderNotice {
     pub status: OrderStatus,
     #[serde(deserialize_with = "deserialize_grand_total")]
     pub grand_total: Vnd,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub tiki_order_id: Option<TikiOrderId>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub tiki_order_code: Option<TikiOrderCode>,
     #[serde(default)]
     pub extra: Extra,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub reference_id: Option<OrderReferenceId>,
 }
 
@@ -528,6 +543,12 @@ mod tests {
             message.message_created_at,
             datetime!(2026-12-02 09:59:00 UTC)
         );
+    }
+
+    #[test]
+    fn an_optional_id_sent_empty_is_unknown() {
+        let empty = body("draft", "2026-12-02T09:59:00Z").replace(r#""ref-1""#, r#""""#);
+        assert_eq!(parse(&empty).unwrap().order.reference_id, None);
     }
 
     #[test]
