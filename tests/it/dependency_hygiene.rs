@@ -310,11 +310,16 @@ fn aws_and_http_clients_are_built_at_init_only() {
     // during a function's start, never while it handles an event.
     let rules: &[(&str, &[&str])] = &[
         ("load_defaults(", &["load_aws_config"]),
-        ("Client::new(", &["from_env", "fetch_secret_string"]),
+        // `IpnQueue::connect`: the queue a from_env names, with its warm-up.
+        (
+            "Client::new(",
+            &["from_env", "fetch_secret_string", "connect"],
+        ),
         ("Client::from_conf(", &["from_env"]),
         ("TikiClient::new(", &["from_env"]),
-        // The Tiki client's hyper pool, in the constructor called above.
-        ("Client::builder(", &["new"]),
+        // The Tiki client's hyper pool, in the constructors called above
+        // (`TikiClient::build` serves `TikiClient::new` and `TiniAppClient::new`).
+        ("Client::builder(", &["new", "build"]),
     ];
     let mut problems = Vec::new();
     let mut seen = 0;
@@ -350,10 +355,15 @@ fn aws_and_http_clients_are_built_at_init_only() {
 
 /// The body of `fn from_env` in `file`.
 fn from_env_of(file: &str) -> String {
+    fn_body(file, "fn from_env")
+}
+
+/// The body of the function `signature` starts in `file`.
+fn fn_body(file: &str, signature: &str) -> String {
     let code = std::fs::read_to_string(workspace().join(file)).unwrap();
     let start = code
-        .find("fn from_env")
-        .unwrap_or_else(|| panic!("{file} has a from_env"));
+        .find(signature)
+        .unwrap_or_else(|| panic!("{file} has a {signature}"));
     let end = code[start..]
         .find("\n    }\n")
         .map_or(code.len(), |end| start + end);
@@ -367,9 +377,14 @@ fn the_store_and_the_queue_open_their_connection_at_init() {
         store.contains(".get_item()") && store.contains(".send()"),
         "Store::from_env makes a warm-up call:\n{store}"
     );
-    let queue = from_env_of("shared/queue/src/lib.rs");
+    let from_env = from_env_of("shared/queue/src/lib.rs");
+    assert!(
+        from_env.contains("IpnQueue::connect("),
+        "IpnQueue::from_env connects:\n{from_env}"
+    );
+    let queue = fn_body("shared/queue/src/lib.rs", "pub async fn connect");
     assert!(
         queue.contains(".get_queue_attributes()") && queue.contains(".send()"),
-        "IpnQueue::from_env makes a warm-up call:\n{queue}"
+        "IpnQueue::connect makes a warm-up call:\n{queue}"
     );
 }

@@ -16,5 +16,6 @@ mod payment_result;
 mod refund;
 mod signature;
 mod template;
+mod tiniapp;
 mod way_back;
 mod webview;

@@ -214,8 +214,7 @@ fn runtime_architecture_and_handler_are_exact_everywhere() {
 
 // ------------------------------------------------------------------ routes
 
-/// SPEC Part 2's endpoints, and the binary that serves each. (`POST
-/// /v1/tiniapp/ipn` has no function yet, so no route.)
+/// SPEC Part 2's endpoints, and the binary that serves each.
 const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/v1/transactions", "create-transaction"),
     (
@@ -227,6 +226,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/v1/refunds", "refund"),
     ("POST", "/v1/ipn", "ipn-receiver"),
     ("POST", "/v1/webview", "webview"),
+    ("POST", "/v1/tiniapp/ipn", "tiniapp-ipn"),
+    ("GET", "/v1/tiniapp/orders/{id}", "tiniapp-order"),
 ];
 
 /// Every (`METHOD`, path) the HTTP API routes to a function.
@@ -304,6 +305,7 @@ const READERS: &[&str] = &[
 const OPTIONAL: &[&str] = &[
     "IPN_RETRY_DELAYS_SECONDS",
     "OUTBOX_GRACE_SECONDS",
+    "TINIAPP_RETRY_DELAYS_SECONDS",
     "TIKI_TIMEOUT_MS",
     "IPN_MAX_HIDE_SECONDS",
     "SECRETS_REFRESH_SECONDS",
@@ -311,6 +313,20 @@ const OPTIONAL: &[&str] = &[
     "TIKI_BASE_URL",
     // A custom domain's base path; empty without one (shared/api run()).
     "API_BASE_PATH",
+];
+
+/// Settings a dependency reads in a constructor the function never calls,
+/// which this crate-wide scan cannot tell: the Tini App functions build their
+/// queue with `IpnQueue::connect`, never `IpnQueue::from_env`.
+const READ_BY_UNCALLED_CONSTRUCTORS: &[(&str, &[&str])] = &[
+    (
+        "tiniapp-ipn",
+        &["IPN_QUEUE_URL", "IPN_DEAD_LETTER_QUEUE_URL"],
+    ),
+    (
+        "tiniapp-processor",
+        &["IPN_QUEUE_URL", "IPN_DEAD_LETTER_QUEUE_URL"],
+    ),
 ];
 
 /// Set by Lambda itself in every function (its reserved variables); a
@@ -524,8 +540,15 @@ fn every_setting_the_code_reads_is_set_and_nothing_else() {
         );
         let env = environment(f);
 
+        let uncalled = READ_BY_UNCALLED_CONSTRUCTORS
+            .iter()
+            .find(|(b, _)| *b == binary)
+            .map_or(&[][..], |(_, names)| names);
         for name in &read.all {
-            if OPTIONAL.contains(&name.as_str()) || SET_BY_LAMBDA.contains(&name.as_str()) {
+            if OPTIONAL.contains(&name.as_str())
+                || SET_BY_LAMBDA.contains(&name.as_str())
+                || uncalled.contains(&name.as_str())
+            {
                 continue;
             }
             if read.secrets.contains(name) {
@@ -788,7 +811,9 @@ fn the_dispatcher_reports_batch_item_failures_at_bounded_concurrency() {
         if other != id {
             let events = f["Properties"]["Events"].as_object();
             assert!(
-                events.is_none_or(|e| e.values().all(|e| e["Type"] != "SQS")),
+                events.is_none_or(|e| e
+                    .values()
+                    .all(|e| e["Properties"]["Queue"] != get_att("IpnQueue", "Arn"))),
                 "{binary} must not consume the IPN queue"
             );
         }
@@ -1130,4 +1155,71 @@ fn every_alert_metric_the_functions_publish_has_an_alarm() {
         });
         assert!(alarmed, "no alarm on {}", metric.name());
     }
+}
+
+// ------------------------------------------------------------------ Tini App
+
+#[test]
+fn the_tiniapp_processor_consumes_its_own_queue_and_publishes_on_a_fifo_queue() {
+    let (id, f) = function("tiniapp-processor");
+    let sqs: Vec<&Value> = f["Properties"]["Events"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|e| e["Type"] == "SQS")
+        .collect();
+    assert_eq!(sqs.len(), 1, "{id} has one SQS source");
+    let p = &sqs[0]["Properties"];
+    assert_eq!(p["Queue"], get_att("TiniAppQueue", "Arn"));
+    assert_eq!(
+        p["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    let queue = &resource("TiniAppQueue")["Properties"];
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({
+            "deadLetterTargetArn": get_att("TiniAppDeadLetterQueue", "Arn"),
+            "maxReceiveCount": tikivip_queue::MAX_RECEIVE_COUNT,
+        })
+    );
+    let timeout = as_u64(property(f, "Timeout").unwrap(), "Timeout");
+    let visibility = as_u64(&queue["VisibilityTimeout"], "VisibilityTimeout");
+    assert!(
+        visibility >= 6 * timeout,
+        "{visibility} s < 6 × {timeout} s"
+    );
+    let tiki_ms = as_u64(&environment(f)["TIKI_TIMEOUT_MS"], "TIKI_TIMEOUT_MS");
+    assert!(
+        tiki_ms + 5_000 <= timeout * 1_000,
+        "{id}: one order API call"
+    );
+    assert_eq!(environment(f)["TIKI_ENVIRONMENT"], reference("Stage"));
+
+    // SQS deduplicates only on a FIFO queue, with our own ids.
+    let events = &resource("TiniAppEventsQueue")["Properties"];
+    assert_eq!(events["FifoQueue"], true);
+    assert_eq!(events["ContentBasedDeduplication"], false);
+    assert!(
+        events["QueueName"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(".fifo")
+    );
+}
+
+#[test]
+fn the_tiniapp_unknown_order_alarm_counts_the_processors_log_line() {
+    let filter = &resource("TiniAppUnknownOrderMetricFilter")["Properties"];
+    let (path, value) = json_filter(filter["FilterPattern"].as_str().unwrap());
+    assert_eq!(path, ["fields", "alert"]);
+    let processor = read(&workspace().join("functions/tiniapp-processor/src/lib.rs"));
+    assert!(
+        processor.contains(&format!("alert = \"{value}\"")),
+        "the processor logs alert = {value}"
+    );
+    assert_eq!(
+        filter["LogGroupName"],
+        reference("TiniAppProcessorLogGroup")
+    );
 }

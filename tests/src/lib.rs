@@ -6,6 +6,7 @@ pub mod browser;
 pub mod emulator;
 pub mod openapi;
 pub mod stack;
+pub mod tiniapp;
 
 use std::time::{Duration, SystemTime};
 

@@ -16,6 +16,8 @@ use crate::{Reply, TIKI_CLIENT_ID, TIKI_SECRET, emulator_endpoint, tiki_signer};
 
 pub const PARTNER_CLIENT_ID: &str = "test-payment-core";
 pub const PARTNER_SECRET: &str = "test-payment-core-secret";
+pub const TINIAPP_CLIENT_ID: &str = "test-tiniapp-client";
+pub const TINIAPP_SECRET: &str = "test-tiniapp-secret";
 
 pub fn partner_signer() -> Signer {
     Signer::new(
@@ -64,6 +66,7 @@ impl Running {
             queue_name: format!("it-{unique}"),
             tikivip: credentials(HeaderFamily::Tikivip, TIKI_CLIENT_ID, TIKI_SECRET),
             partner: credentials(HeaderFamily::Partner, PARTNER_CLIENT_ID, PARTNER_SECRET),
+            tiniapp: credentials(HeaderFamily::Tiniapp, TINIAPP_CLIENT_ID, TINIAPP_SECRET),
             tiki: Tiki::Simulator { port: 0 },
             retry_schedule: tikivip_domain::RetrySchedule::parse(retry_delays).unwrap(),
             outbox_grace: Duration::ZERO,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tikivip_api::metrics::{self, Metric};
 use tikivip_domain::Timestamp;
+use tikivip_queue::tiniapp::{OrderEvents, TiniAppOutbox};
 use tikivip_queue::{IpnQueue, Outbox, Swept};
 use tikivip_store::Store;
 
@@ -15,6 +16,9 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
 
 pub struct Sweeper {
     outbox: Outbox,
+    /// The Tini App outbox: received notifications not yet on the processing
+    /// queue, accepted order changes not yet published.
+    tiniapp: Option<TiniAppOutbox>,
     grace: Duration,
 }
 
@@ -22,8 +26,15 @@ impl Sweeper {
     pub fn new(store: Store, queue: IpnQueue, grace: Duration) -> Self {
         Sweeper {
             outbox: Outbox::new(store, queue),
+            tiniapp: None,
             grace,
         }
+    }
+
+    /// Sweeps the Tini App outbox too.
+    pub fn with_tiniapp(mut self, tiniapp: TiniAppOutbox) -> Self {
+        self.tiniapp = Some(tiniapp);
+        self
     }
 
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
@@ -37,7 +48,20 @@ impl Sweeper {
             async { Ok::<_, lambda_runtime::Error>(Store::from_env(&aws).await?) },
             async { Ok(IpnQueue::from_env(&aws).await?) },
         )?;
-        Ok(Sweeper::new(store, queue, grace))
+        let tiniapp = TiniAppOutbox::new(
+            store.clone(),
+            IpnQueue::connect(
+                &aws,
+                tikivip_api::required_env("TINIAPP_QUEUE_URL")?,
+                tikivip_api::required_env("TINIAPP_DEAD_LETTER_QUEUE_URL")?,
+            )
+            .await,
+            OrderEvents::new(
+                aws_sdk_sqs::Client::new(&aws),
+                tikivip_api::required_env("TINIAPP_EVENTS_QUEUE_URL")?,
+            ),
+        );
+        Ok(Sweeper::new(store, queue, grace).with_tiniapp(tiniapp))
     }
 
     /// One sweep. It publishes how many jobs wait in the outbox and how long
@@ -56,6 +80,17 @@ impl Sweeper {
                 released = swept.released,
                 "IPN jobs released from the outbox by the sweeper"
             );
+        }
+        let mut swept = swept;
+        if let Some(tiniapp) = &self.tiniapp {
+            let tiniapp_released = tiniapp.sweep(now - self.grace).await?;
+            if tiniapp_released > 0 {
+                tracing::warn!(
+                    released = tiniapp_released,
+                    "Tini App messages and order events released from the outbox by the sweeper"
+                );
+            }
+            swept.released += tiniapp_released;
         }
         if swept.failed > 0 {
             metrics::record(Metric::OutboxReleaseFailures, swept.failed as u64);

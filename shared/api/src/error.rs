@@ -53,7 +53,7 @@ impl Error {
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Refused(R::InvalidRequest(_) | R::InvalidAmount(_)) => StatusCode::BAD_REQUEST,
-            Error::Refused(R::TransactionNotFound) => StatusCode::NOT_FOUND,
+            Error::Refused(R::TransactionNotFound | R::OrderNotFound) => StatusCode::NOT_FOUND,
             Error::Refused(_) => StatusCode::CONFLICT,
             Error::Internal(_) | Error::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Upstream { status, .. } => *status,

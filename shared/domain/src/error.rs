@@ -13,6 +13,9 @@ pub enum Error {
     InvalidAmount(String),
     #[error("transaction not found")]
     TransactionNotFound,
+    /// No Tini App order of that id is stored.
+    #[error("order not found")]
+    OrderNotFound,
     /// The request names a transaction that exists but is not the one it claims.
     #[error("{0}")]
     NotThisTransaction(String),
@@ -43,7 +46,7 @@ impl Error {
             Error::InvalidAmount(_)
             | Error::AmountMismatch { .. }
             | Error::RefundExceedsRemaining { .. } => ResultCode::InvalidAmount,
-            Error::TransactionNotFound => ResultCode::NotFound,
+            Error::TransactionNotFound | Error::OrderNotFound => ResultCode::NotFound,
             Error::NotThisTransaction(_) => ResultCode::NotThePartners,
             Error::NotRefundable(TransactionStatus::Failure) => ResultCode::Cancelled,
             Error::NotRefundable(_) | Error::ContradictingPaymentResult(_) => {

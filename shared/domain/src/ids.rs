@@ -86,6 +86,34 @@ id_type!(
     "event_id"
 );
 
+id_type!(
+    /// The Tini App platform's id of one order notification (`message_id`):
+    /// a message is recorded once under it.
+    TiniAppMessageId,
+    "message_id"
+);
+id_type!(
+    /// The Tini App platform's id of an order (`order.id`), the id its order
+    /// API is asked with (`GET /order?order_id=…`); one order record each.
+    TiniAppOrderId,
+    "order.id"
+);
+id_type!(
+    /// Tiki's marketplace id of the order behind a Tini App order.
+    TikiOrderId,
+    "order.tiki_order_id"
+);
+id_type!(
+    /// Tiki's human-readable code of that order.
+    TikiOrderCode,
+    "order.tiki_order_code"
+);
+id_type!(
+    /// The Tini App's own reference of the order, given when it was created.
+    OrderReferenceId,
+    "order.reference_id"
+);
+
 /// A new id, unique and roughly ordered by time (UUID v7 as 32 hex digits).
 fn fresh(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::now_v7().simple())

@@ -13,12 +13,16 @@ mod payment;
 mod refund;
 mod result_code;
 mod status;
+pub mod tiniapp;
 mod transaction;
 mod webview;
 pub mod wire;
 
 pub use error::Error;
-pub use ids::{EventId, RefundId, RequestId, TikiTransactionId, TransactionId};
+pub use ids::{
+    EventId, OrderReferenceId, RefundId, RequestId, TikiOrderCode, TikiOrderId, TikiTransactionId,
+    TiniAppMessageId, TiniAppOrderId, TransactionId,
+};
 pub use ipn::{
     Attempt, Ipn, IpnJob, IpnState, Next, RetrySchedule, STATUS_CHECK_AFTER, TikiRecord, TikiView,
 };

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use tikivip_domain::{Ipn, IpnState, Timestamp, TransactionId};
 use tikivip_store::Store;
 
+pub mod tiniapp;
+
 /// SQS hides a message for at most 12 hours counted from the receive that
 /// returned it: a visibility timeout that would end later is refused.
 pub const VISIBILITY_WINDOW: Duration = Duration::from_secs(12 * 60 * 60);
@@ -121,17 +123,24 @@ impl IpnQueue {
     /// set-up are done during init rather than in the first event. Best
     /// effort: on a failure the first real call connects, as it would have.
     pub async fn from_env(aws: &SdkConfig) -> Result<Self, Error> {
-        use aws_sdk_sqs::config::retry::RetryConfig;
-        use aws_sdk_sqs::config::timeout::TimeoutConfig;
-
         let url = |name: &str| {
             std::env::var(name).map_err(|_| Error::Config(format!("{name} is not set")))
         };
-        let queue = IpnQueue::new(
-            Client::new(aws),
+        Ok(IpnQueue::connect(
+            aws,
             url("IPN_QUEUE_URL")?,
             url("IPN_DEAD_LETTER_QUEUE_URL")?,
-        );
+        )
+        .await)
+    }
+
+    /// The queue at `queue_url` and its dead-letter queue, with the warm-up
+    /// call of [`IpnQueue::from_env`]. Call once per process, during init.
+    pub async fn connect(aws: &SdkConfig, queue_url: String, dead_letter_url: String) -> Self {
+        use aws_sdk_sqs::config::retry::RetryConfig;
+        use aws_sdk_sqs::config::timeout::TimeoutConfig;
+
+        let queue = IpnQueue::new(Client::new(aws), queue_url, dead_letter_url);
         let warm_up = queue
             .client
             .get_queue_attributes()
@@ -157,7 +166,7 @@ impl IpnQueue {
                 "SQS warm-up at init failed; the first call will connect"
             ),
         }
-        Ok(queue)
+        queue
     }
 
     /// Creates both queues with the deployment's redrive policy (development
@@ -254,6 +263,16 @@ impl IpnQueue {
     }
 
     pub async fn dead_letter(&self, letter: &DeadLetter) -> Result<(), Error> {
+        self.send(&self.dead_letter_url, &to_json(letter)).await
+    }
+
+    /// Any job of this queue's kind, as JSON (the Tini App processing queue's).
+    pub async fn send_json<T: Serialize>(&self, message: &T) -> Result<(), Error> {
+        self.send(&self.queue_url, &to_json(message)).await
+    }
+
+    /// Any spent job, as JSON, to the dead-letter queue.
+    pub async fn dead_letter_json<T: Serialize>(&self, letter: &T) -> Result<(), Error> {
         self.send(&self.dead_letter_url, &to_json(letter)).await
     }
 

@@ -11,7 +11,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use tikivip_domain::{Ipn, IpnJob, IpnState, Timestamp, Transaction, TransactionId};
 
 use crate::codec::{
-    Item, Reader, attention, attr, ipn_attr, item_with_key, s, timestamp, transaction_from_item,
+    Item, Reader, attention, attr, ipn_attr, item_with_key, rfc3339, s, timestamp,
+    transaction_from_item,
 };
 use crate::schema::{ATTENTION_INDEX, ATTENTION_KEY, ATTENTION_SORT_KEY, transaction_key};
 use crate::{Error, Store};
@@ -41,7 +42,7 @@ impl Store {
     /// transaction was settled: the receiver that settled it died, or the
     /// queue was down, or the receiver has not released it yet.
     pub async fn ipn_outbox(&self) -> Result<Vec<(TransactionId, Timestamp)>, Error> {
-        let items = self.attention(attention::IPN_OUTBOX).await?;
+        let items = self.attention(attention::IPN_OUTBOX, None).await?;
         items
             .iter()
             .map(|item| {
@@ -194,7 +195,7 @@ impl Store {
 
     async fn flagged(&self, flag: &str) -> Result<Vec<Transaction>, Error> {
         let mut found = Vec::new();
-        for item in self.attention(flag).await? {
+        for item in self.attention(flag, None).await? {
             let id = Reader::new(&item, "attention entry")
                 .parsed(attr::TRANSACTION_ID, TransactionId::parse)?;
             if let Some(txn) = self.transaction(&id).await? {
@@ -212,9 +213,17 @@ impl Store {
     }
 
     /// Items of the sparse attention index with this value, oldest first.
-    async fn attention(&self, value: &str) -> Result<Vec<Item>, Error> {
-        let condition = format!("{ATTENTION_KEY} = :value");
-        let values = HashMap::from([(":value".to_owned(), s(value))]);
+    pub(crate) async fn attention(
+        &self,
+        value: &str,
+        until: Option<Timestamp>,
+    ) -> Result<Vec<Item>, Error> {
+        let mut condition = format!("{ATTENTION_KEY} = :value");
+        let mut values = HashMap::from([(":value".to_owned(), s(value))]);
+        if let Some(until) = until {
+            condition.push_str(&format!(" AND {ATTENTION_SORT_KEY} <= :until"));
+            values.insert(":until".to_owned(), s(rfc3339(until)));
+        }
         let mut items = Vec::new();
         let mut start = None;
         loop {

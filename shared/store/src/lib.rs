@@ -10,6 +10,7 @@ mod ipn_jobs;
 mod refunds;
 pub mod schema;
 mod settlement;
+mod tiniapp;
 mod transactions;
 mod webview;
 
@@ -18,6 +19,7 @@ use aws_sdk_dynamodb::Client;
 
 pub use error::Error;
 pub use refunds::Refunded;
+pub use tiniapp::{Applied, Receipt, StoredMessage, attention as tiniapp_attention};
 pub use transactions::Created;
 
 /// The transactions table, reached through the AWS SDK.

@@ -54,6 +54,24 @@ impl TikiClient {
         secret: Secret,
         timeout: Duration,
     ) -> Result<TikiClient, Error> {
+        TikiClient::build(
+            environment.base_url(),
+            HeaderFamily::Tikivip,
+            client_id,
+            secret,
+            timeout,
+        )
+    }
+
+    /// A client of the API at `base`, signing with the `family` headers: the
+    /// TikiVIP API here, the Tini App platform's in [`crate::TiniAppClient`].
+    pub(crate) fn build(
+        base: &str,
+        family: HeaderFamily,
+        client_id: impl Into<String>,
+        secret: Secret,
+        timeout: Duration,
+    ) -> Result<TikiClient, Error> {
         let client_id = client_id.into();
         // The signer puts the id in a header; refuse here what it could not send.
         if client_id.is_empty() || HeaderValue::from_str(&client_id).is_err() {
@@ -76,25 +94,9 @@ impl TikiClient {
         Ok(TikiClient {
             http,
             timeout,
-            base: environment.base_url().trim_end_matches('/').to_owned(),
-            signer: Signer::new(HeaderFamily::Tikivip, client_id, secret),
+            base: base.trim_end_matches('/').to_owned(),
+            signer: Signer::new(family, client_id, secret),
         })
-    }
-
-    /// From the environment: [`TikiEnvironment::from_env`], `TIKIVIP_CLIENT_ID`,
-    /// `TIKIVIP_CLIENT_SECRET` (several comma-separated while a secret rotates,
-    /// newest first: the client signs with the first) and `TIKI_TIMEOUT_MS`
-    /// (default 10000).
-    pub fn from_env() -> Result<TikiClient, Error> {
-        let required = |name: &str| {
-            env_setting(name)?.ok_or_else(|| Error::Config(format!("{name} is not set")))
-        };
-        let environment = TikiEnvironment::from_env()?;
-        let client_id = required("TIKIVIP_CLIENT_ID")?;
-        let secret = newest_secret(&required("TIKIVIP_CLIENT_SECRET")?)
-            .ok_or_else(|| Error::Config("TIKIVIP_CLIENT_SECRET holds no secret".into()))?;
-        let timeout = timeout_from_env()?;
-        TikiClient::new(environment, client_id, secret, timeout)
     }
 
     /// Reports a settled transaction to Tiki (`POST /payment/ipn`).
@@ -136,12 +138,12 @@ impl TikiClient {
     }
 
     /// Signs the path and query exactly as they appear in the URL.
-    async fn get(&self, path_and_query: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) async fn get(&self, path_and_query: &str) -> Result<Vec<u8>, Error> {
         self.send(Method::GET, path_and_query, Vec::new()).await
     }
 
     /// The signed path never includes the base, whatever prefix the base has.
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -215,16 +217,7 @@ fn connect_error(error: hyper_util::client::legacy::Error) -> Error {
     Error::Connect(text)
 }
 
-/// The first of comma-separated secrets: the newest, while one rotates.
-fn newest_secret(secrets: &str) -> Option<Secret> {
-    secrets
-        .split(',')
-        .map(str::trim)
-        .find(|secret| !secret.is_empty())
-        .map(Secret::new)
-}
-
-/// `TIKI_TIMEOUT_MS` (default 10000): how long one call to Tiki may take.
+/// `TIKI_TIMEOUT_MS` (default 10000): what bounds each call to Tiki.
 pub fn timeout_from_env() -> Result<Duration, Error> {
     timeout_setting(env_setting("TIKI_TIMEOUT_MS")?.as_deref())
 }
@@ -272,19 +265,6 @@ mod tests {
             let refused = client(TikiEnvironment::Sandbox, bad);
             assert!(matches!(refused, Err(Error::Config(_))), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn the_first_of_several_secrets_signs() {
-        let signs_like = |secrets: &str, expected: &str| {
-            let secret = newest_secret(secrets).expect("a secret");
-            let sign = |secret| tikivip_signing::sign(&secret, 1, "c", b"{}");
-            assert_eq!(sign(secret), sign(Secret::new(expected)), "{secrets}");
-        };
-        signs_like("new", "new");
-        signs_like(" new , old", "new");
-        signs_like(",new,old", "new");
-        assert!(newest_secret(" , ").is_none());
     }
 
     #[test]

@@ -11,6 +11,9 @@ use crate::Error;
 
 const PRODUCTION_BASE: &str = "https://api.tiki.vn/miniapp/tikivip/";
 const SANDBOX_BASE: &str = "https://api.tala.xyz/miniapp/tikivip/";
+/// The Tini App platform's open API (its order API), by the same environment.
+const TINIAPP_PRODUCTION_BASE: &str = "https://api.tiki.vn/tiniapp-open-api/";
+const TINIAPP_SANDBOX_BASE: &str = "https://api.tala.xyz/tiniapp-open-api/";
 
 /// Tiki's API, by environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +75,16 @@ impl TikiEnvironment {
         match self {
             TikiEnvironment::Production => PRODUCTION_BASE,
             TikiEnvironment::Sandbox => SANDBOX_BASE,
+            TikiEnvironment::Local(url) => url.as_str(),
+        }
+    }
+
+    /// The Tini App platform's API base of the same environment; calls go to
+    /// it joined with `/order`. A local stand-in serves both APIs at one base.
+    pub fn tiniapp_base_url(&self) -> &str {
+        match self {
+            TikiEnvironment::Production => TINIAPP_PRODUCTION_BASE,
+            TikiEnvironment::Sandbox => TINIAPP_SANDBOX_BASE,
             TikiEnvironment::Local(url) => url.as_str(),
         }
     }

@@ -10,11 +10,12 @@
 //!   IPN dispatcher's rules ([`tikivip_domain::IpnJob::next`]).
 //!
 //! ```no_run
-//! # async fn example(ipn: tikivip_domain::Ipn) -> Result<(), tikivip_tiki_client::Error> {
-//! use tikivip_tiki_client::{TikiClient, attempt};
-//! let tiki = TikiClient::from_env()?; // once per process
+//! # async fn example(tiki: &tikivip_tiki_client::TikiClient, ipn: tikivip_domain::Ipn) {
+//! use tikivip_tiki_client::attempt;
+//! // `tiki` is built once per process (`TikiClient::new` in a function's
+//! // from_env, with the secret from Secrets Manager) and shared.
 //! let outcome = attempt(tiki.send_ipn(&ipn).await);
-//! # Ok(()) }
+//! # }
 //! ```
 
 mod client;
@@ -22,6 +23,7 @@ mod environment;
 mod error;
 mod ipn;
 mod status;
+mod tiniapp;
 mod webview;
 mod wire;
 
@@ -30,4 +32,5 @@ pub use environment::{LoopbackUrl, TikiEnvironment};
 pub use error::Error;
 pub use ipn::{IpnAnswer, attempt};
 pub use status::{TikiStatus, view};
+pub use tiniapp::{OrderLookup, TiniAppClient};
 pub use webview::Webview;

@@ -18,6 +18,7 @@ pub enum FaultRoute {
     Ipn,
     Status,
     Webview,
+    Order,
     Any,
 }
 
@@ -28,6 +29,7 @@ impl FaultRoute {
             FaultRoute::Ipn => route == TikiRoute::Ipn,
             FaultRoute::Status => route == TikiRoute::Status,
             FaultRoute::Webview => route == TikiRoute::Webview,
+            FaultRoute::Order => route == TikiRoute::Order,
         }
     }
 }

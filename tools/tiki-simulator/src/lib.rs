@@ -9,6 +9,11 @@
 //! | `POST /payment/ipn` | IPN: the partner reports a payment result |
 //! | `GET /transaction?tiki_transaction_id=…` | transaction status |
 //! | `POST /webview` | webview URL for a user |
+//! | `GET /order?order_id=…` | the Tini App platform's order API (signed `X-Tiniapp-*`) |
+//!
+//! It also plays the Tini App platform's sending side: [`TiniAppPlatform`]
+//! (and `POST /_sim/tiniapp/notify`) posts signed order notifications to the
+//! partner's API — single, duplicated, racing, out of order, resent on 5xx.
 //!
 //! Every call is recorded, badly signed ones included, and a test can make the
 //! next calls fail, answer a Tiki error code, or answer late. That control API
@@ -29,6 +34,7 @@ mod ipn;
 mod server;
 mod state;
 mod tiki;
+mod tiniapp;
 mod transaction_status;
 mod webview;
 mod wire;
@@ -45,16 +51,24 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultOutcome, FaultRoute};
 pub use state::{Answer, ForcedStatus, ReceivedIpn, RejectedCall, SimulatorHandle};
 pub use tiki::TikiRoute;
+pub use tiniapp::{
+    ANSWER_WITHIN, Delivery, RESEND_SCHEDULE, SimOrder, TiniAppPlatform, notification,
+};
 
 /// The credentials the binary uses when none are given.
 pub const DEV_CLIENT_ID: &str = "dev-tiki-client";
 pub const DEV_CLIENT_SECRET: &str = "dev-tiki-secret";
+pub const DEV_TINIAPP_CLIENT_ID: &str = "dev-tiniapp-client";
+pub const DEV_TINIAPP_CLIENT_SECRET: &str = "dev-tiniapp-secret";
 
 /// The one client the simulator accepts signed calls from.
 #[derive(Clone, Debug)]
 pub struct SimulatorConfig {
     pub client_id: String,
     pub client_secret: Secret,
+    /// The Tini App client: verified on the order API, signing notifications.
+    pub tiniapp_client_id: String,
+    pub tiniapp_client_secret: Secret,
 }
 
 impl SimulatorConfig {
@@ -62,7 +76,20 @@ impl SimulatorConfig {
         SimulatorConfig {
             client_id: client_id.into(),
             client_secret: Secret::new(client_secret),
+            tiniapp_client_id: DEV_TINIAPP_CLIENT_ID.into(),
+            tiniapp_client_secret: Secret::new(DEV_TINIAPP_CLIENT_SECRET),
         }
+    }
+
+    /// The Tini App platform's client, instead of the development one.
+    pub fn with_tiniapp(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tiniapp_client_id = client_id.into();
+        self.tiniapp_client_secret = Secret::new(client_secret);
+        self
     }
 }
 
@@ -78,6 +105,7 @@ impl Default for SimulatorConfig {
 pub struct Simulator {
     base_url: String,
     handle: SimulatorHandle,
+    tiniapp: TiniAppPlatform,
     stop: oneshot::Sender<()>,
     server: JoinHandle<()>,
 }
@@ -87,7 +115,19 @@ impl Simulator {
     pub fn start(listener: TcpListener, config: SimulatorConfig) -> io::Result<Simulator> {
         let base_url = format!("http://{}", listener.local_addr()?);
         let handle = SimulatorHandle::default();
+        let tiniapp = TiniAppPlatform::new(
+            config.tiniapp_client_id.clone(),
+            config.tiniapp_client_secret.clone(),
+        );
         let app = Arc::new(server::App {
+            tiniapp_verifier: Verifier::new(
+                HeaderFamily::Tiniapp,
+                vec![ClientKey {
+                    client_id: config.tiniapp_client_id,
+                    secret: config.tiniapp_client_secret,
+                }],
+            ),
+            tiniapp: tiniapp.clone(),
             verifier: Verifier::new(
                 HeaderFamily::Tikivip,
                 vec![ClientKey {
@@ -103,6 +143,7 @@ impl Simulator {
         Ok(Simulator {
             base_url,
             handle,
+            tiniapp,
             stop,
             server,
         })
@@ -123,6 +164,11 @@ impl Simulator {
     /// What the simulator has recorded, and its in-process control.
     pub fn handle(&self) -> &SimulatorHandle {
         &self.handle
+    }
+
+    /// The Tini App platform's sending side, signing as its client.
+    pub fn tiniapp(&self) -> &TiniAppPlatform {
+        &self.tiniapp
     }
 
     /// Stops accepting connections and waits (a few seconds at most) for the

@@ -29,6 +29,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// Everything a request may need.
 pub(crate) struct App {
     pub verifier: Verifier,
+    pub tiniapp_verifier: Verifier,
+    pub tiniapp: crate::tiniapp::TiniAppPlatform,
     pub state: SimulatorHandle,
     pub base_url: String,
 }
@@ -125,6 +127,11 @@ async fn route(app: &App, parts: &Parts, body: &[u8]) -> Reply {
         (&Method::POST, "/payment/ipn") => tiki::call(app, TikiRoute::Ipn, parts, body).await,
         (&Method::GET, "/transaction") => tiki::call(app, TikiRoute::Status, parts, body).await,
         (&Method::POST, "/webview") => tiki::call(app, TikiRoute::Webview, parts, body).await,
+        (&Method::GET, "/order") => tiki::call(app, TikiRoute::Order, parts, body).await,
+        (&Method::POST, "/_sim/tiniapp/orders") => crate::tiniapp::put_order(state, body),
+        (&Method::POST, "/_sim/tiniapp/notify") => {
+            crate::tiniapp::notify(state, &app.tiniapp, body).await
+        }
         (&Method::POST, "/_sim/fail") => control::fail(state, body),
         (&Method::POST, "/_sim/status") => control::force_status(state, body),
         (&Method::GET, "/_sim/ipns") => control::ipns(state, &parts.uri),

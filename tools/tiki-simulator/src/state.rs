@@ -96,6 +96,10 @@ struct State {
     known: HashMap<String, KnownTransaction>,
     forced: HashMap<String, ForcedStatus>,
     faults: FaultQueue,
+    /// Tini App orders, by order id, as the order API reports them.
+    orders: HashMap<String, crate::tiniapp::SimOrder>,
+    /// Calls to the order API, by order id.
+    order_calls: HashMap<String, usize>,
 }
 
 /// Shared access to a simulator's state; cheap to clone.
@@ -161,6 +165,26 @@ impl SimulatorHandle {
         self.state()
             .forced
             .insert(tiki_transaction_id.into(), status);
+    }
+
+    /// From now on the order API reports `order` (by its `id`).
+    pub fn put_order(&self, order: crate::tiniapp::SimOrder) {
+        self.state().orders.insert(order.id.clone(), order);
+    }
+
+    /// What the order API reports of an order; `None`: not found (code 3).
+    pub fn order(&self, id: &str) -> Option<crate::tiniapp::SimOrder> {
+        self.state().orders.get(id).cloned()
+    }
+
+    /// How many signed calls the order API got for an order.
+    pub fn order_calls(&self, id: &str) -> usize {
+        self.state().order_calls.get(id).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn count_order_call(&self, uri: &http::Uri) {
+        let id = crate::wire::query_param(uri, "order_id").unwrap_or_default();
+        *self.state().order_calls.entry(id).or_default() += 1;
     }
 
     /// Forgets every call, transaction, forced status and queued failure.

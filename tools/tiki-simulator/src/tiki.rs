@@ -23,20 +23,28 @@ pub enum TikiRoute {
     Status,
     /// `POST /webview`
     Webview,
+    /// `GET /order?order_id=…`, the Tini App platform's order API.
+    Order,
 }
 
 impl TikiRoute {
-    pub const ALL: [TikiRoute; 3] = [TikiRoute::Ipn, TikiRoute::Status, TikiRoute::Webview];
+    pub const ALL: [TikiRoute; 4] = [
+        TikiRoute::Ipn,
+        TikiRoute::Status,
+        TikiRoute::Webview,
+        TikiRoute::Order,
+    ];
 }
 
 pub(crate) async fn call(app: &App, route: TikiRoute, parts: &Parts, body: &[u8]) -> Reply {
     // The signature is checked first, so that a signing bug always shows as a
     // 401 and never hides behind a queued failure.
     let signed = signed_part(&parts.method, &parts.uri, body);
-    if let Err(why) = app
-        .verifier
-        .verify(&parts.headers, signed, SystemTime::now())
-    {
+    let verifier = match route {
+        TikiRoute::Order => &app.tiniapp_verifier,
+        _ => &app.verifier,
+    };
+    if let Err(why) = verifier.verify(&parts.headers, signed, SystemTime::now()) {
         let why = why.to_string();
         app.state.reject(route, why.clone());
         return Reply::error(StatusCode::UNAUTHORIZED, ResultCode::InvalidRequest, why);
@@ -53,6 +61,10 @@ pub(crate) async fn call(app: &App, route: TikiRoute, parts: &Parts, body: &[u8]
         TikiRoute::Webview => {
             app.state.record_webview(body);
             replacement.unwrap_or_else(|| webview::answer(&app.base_url, body))
+        }
+        TikiRoute::Order => {
+            app.state.count_order_call(&parts.uri);
+            replacement.unwrap_or_else(|| crate::tiniapp::order(&app.state, &parts.uri))
         }
     };
     if !delay.is_zero() {

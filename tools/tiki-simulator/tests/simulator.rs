@@ -149,7 +149,7 @@ async fn a_signed_ipn_is_accepted_and_recorded() {
     );
     assert_eq!(
         recorded["rejected_counts"],
-        json!({"ipn": 0, "status": 0, "webview": 0})
+        json!({"ipn": 0, "status": 0, "webview": 0, "order": 0})
     );
 }
 
@@ -530,7 +530,7 @@ async fn reset_forgets_everything() {
     assert_eq!(recorded["ipns"], json!([]));
     assert_eq!(
         recorded["rejected_counts"],
-        json!({"ipn": 0, "status": 0, "webview": 0})
+        json!({"ipn": 0, "status": 0, "webview": 0, "order": 0})
     );
     assert_eq!(h.status_of("tiki-1").await.1["code"], 3);
     assert_eq!(h.status_of("tiki-2").await.1["code"], 3);

@@ -110,6 +110,7 @@ impl DevConfig {
             queue_name: format!("{}-ipn", self.table_name),
             tikivip: self.tikivip.clone(),
             partner: self.partner.clone(),
+            tiniapp: self.tiniapp.clone(),
             tiki,
             retry_schedule: RetrySchedule::parse(&delays)?,
             outbox_grace: DEV_OUTBOX_GRACE,
@@ -140,6 +141,8 @@ pub async fn run() -> Result<(), Error> {
     );
     println!("  IPN queue         {}", stack.queue.queue_url());
     println!("  base path         {base_path} (API_BASE_PATH)");
+    println!("  Tini App queue    {}", stack.tiniapp_jobs.queue_url());
+    println!("  order events      {}", stack.order_events.queue_url());
     println!("  payment page      {api}/pay/{{transaction_id}}");
     println!("listening on {api} — Ctrl-C to stop");
 
@@ -159,6 +162,7 @@ pub async fn run() -> Result<(), Error> {
     tokio::join!(
         serving,
         stack.run_dispatcher(until_stopped()),
+        stack.run_tiniapp_processor(until_stopped()),
         stack.run_sweeper(DEV_SWEEP_EVERY, until_stopped()),
     );
     Ok(())

@@ -6,7 +6,8 @@
 //!   signs and sends a request, [`dev`] runs the local API.
 //! - [`sqs_source`]: Lambda's SQS event source, for the dispatcher in
 //!   `tikivip dev` and in tests.
-//! - [`ops`]: the operator's `redrive` and `refunds-required`.
+//! - [`ops`]: the operator's `redrive` and `refunds-required`; [`tiniapp_ops`]:
+//!   `tiniapp-order` and `tiniapp-set-aside`.
 //! - [`dev_defaults`]: the development credentials and settings they share.
 
 pub mod call;
@@ -18,6 +19,7 @@ pub mod payment_page;
 pub mod sign;
 pub mod sqs_source;
 pub mod stack;
+pub mod tiniapp_ops;
 
 /// The command line's errors: reported to a person, never matched on.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tikivip_queue::IpnQueue;
 use tikivip_store::Store;
-use tikivip_tools::{call, dev, dev_defaults, ops, sign};
+use tikivip_tools::{call, dev, dev_defaults, ops, sign, tiniapp_ops};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +29,15 @@ enum Command {
     Redrive(Target),
     /// List the transactions whose customers must be refunded (one JSON line each)
     RefundsRequired(Target),
+    /// Show a Tini App order and every message received about it
+    TiniappOrder {
+        /// The Tini App order id (`order.id` of its notifications)
+        id: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// List the Tini App messages set aside (their order unknown to Tiki)
+    TiniappSetAside(Target),
     /// Record a refund an operator made by hand for a refund-required payment
     RecordRefund(RecordRefund),
     /// List IPN jobs that ended in an alert: Tiki reporting SUCCESS for a
@@ -70,6 +79,12 @@ struct Target {
 }
 
 impl Target {
+    /// The table alone: the Tini App commands need no queue.
+    async fn store(&self) -> Store {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Store::new(aws_sdk_dynamodb::Client::new(&aws), &self.table)
+    }
+
     async fn store_and_queue(&self) -> Result<(Store, IpnQueue), tikivip_tools::Error> {
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &self.table);
@@ -97,6 +112,8 @@ async fn main() -> ExitCode {
         Command::RefundsRequired(target) => refunds_required(&target).await,
         Command::RecordRefund(args) => record_refund(&args).await,
         Command::IpnAlerts(target) => ipn_alerts(&target).await,
+        Command::TiniappOrder { id, target } => tiniapp_order(&target, &id).await,
+        Command::TiniappSetAside(target) => tiniapp_set_aside(&target).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -183,5 +200,19 @@ async fn refunds_required(target: &Target) -> Result<(), tikivip_tools::Error> {
         println!("{}", ops::refund_line(txn));
     }
     eprintln!("{} transaction(s) need a refund", transactions.len());
+    Ok(())
+}
+
+async fn tiniapp_order(target: &Target, id: &str) -> Result<(), tikivip_tools::Error> {
+    println!("{}", tiniapp_ops::order(&target.store().await, id).await?);
+    Ok(())
+}
+
+async fn tiniapp_set_aside(target: &Target) -> Result<(), tikivip_tools::Error> {
+    let ids = tiniapp_ops::set_aside(&target.store().await).await?;
+    for id in &ids {
+        println!("{id}");
+    }
+    eprintln!("{} Tini App message(s) set aside", ids.len());
     Ok(())
 }

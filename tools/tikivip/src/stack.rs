@@ -20,9 +20,13 @@ use tiki_simulator::{Simulator, SimulatorConfig};
 use tikivip_api::Handler;
 use tikivip_domain::RetrySchedule;
 use tikivip_queue::IpnQueue;
+use tikivip_queue::tiniapp::{OrderEvents, TiniAppOutbox};
 use tikivip_signing::{ClientKey, HeaderFamily, Verifier};
 use tikivip_store::Store;
-use tikivip_tiki_client::{TikiClient, TikiEnvironment};
+use tikivip_tiki_client::{TikiClient, TikiEnvironment, TiniAppClient};
+use tiniapp_ipn::TiniAppIpn;
+use tiniapp_order::TiniAppOrder;
+use tiniapp_processor::Processor;
 use webview::WebviewUrl;
 
 use crate::Error;
@@ -49,6 +53,9 @@ pub struct StackConfig {
     pub queue_name: String,
     pub tikivip: Credentials,
     pub partner: Credentials,
+    /// The Tini App platform's client: signs its notifications, verified on
+    /// `/v1/tiniapp/ipn`; we sign our calls to its order API with it.
+    pub tiniapp: Credentials,
     pub tiki: Tiki,
     pub retry_schedule: RetrySchedule,
     pub outbox_grace: Duration,
@@ -68,6 +75,11 @@ pub struct Stack {
     pub sweeper: Arc<Sweeper>,
     /// The client the dispatcher and the webview function call Tiki with.
     tiki: TikiClient,
+    /// The Tini App processing queue (`{queue_name}-tiniapp`) and its dead-letter queue.
+    pub tiniapp_jobs: IpnQueue,
+    /// The FIFO queue of published order events (`{queue_name}-tiniapp-events.fifo`).
+    pub order_events: OrderEvents,
+    pub tiniapp_processor: Arc<Processor>,
     config: StackConfig,
 }
 
@@ -93,13 +105,18 @@ impl Stack {
             .await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
         store.create_table().await?;
-        let queue = IpnQueue::create(
-            aws_sdk_sqs::Client::new(&aws),
-            &config.queue_name,
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let queue = IpnQueue::create(sqs.clone(), &config.queue_name, QUEUE_VISIBILITY)
+            .await?
+            .with_max_hide(config.max_hide);
+        let tiniapp_jobs = IpnQueue::create(
+            sqs.clone(),
+            &format!("{}-tiniapp", config.queue_name),
             QUEUE_VISIBILITY,
         )
-        .await?
-        .with_max_hide(config.max_hide);
+        .await?;
+        let order_events =
+            OrderEvents::create(sqs, &format!("{}-tiniapp-events", config.queue_name)).await?;
 
         let (simulator, environment) = match &config.tiki {
             Tiki::Simulator { port } => {
@@ -107,6 +124,10 @@ impl Stack {
                 let simulator_config = SimulatorConfig::new(
                     config.tikivip.client_id.clone(),
                     config.tikivip.secret_bytes(),
+                )
+                .with_tiniapp(
+                    config.tiniapp.client_id.clone(),
+                    config.tiniapp.secret_bytes(),
                 );
                 let simulator = Simulator::start(listener, simulator_config)?;
                 let environment = TikiEnvironment::local(simulator.base_url())?;
@@ -115,6 +136,12 @@ impl Stack {
             Tiki::At(environment) => (None, environment.clone()),
         };
         let tiki_base_url = environment.base_url().to_owned();
+        let tiniapp = TiniAppClient::new(
+            &environment,
+            config.tiniapp.client_id.clone(),
+            config.tiniapp.secret(),
+            config.tiki_timeout,
+        )?;
         let tiki = TikiClient::new(
             environment,
             config.tikivip.client_id.clone(),
@@ -127,8 +154,20 @@ impl Stack {
             tiki.clone(),
             config.retry_schedule.clone(),
         );
-        let sweeper = Sweeper::new(store.clone(), queue.clone(), config.outbox_grace);
+        let sweeper = Sweeper::new(store.clone(), queue.clone(), config.outbox_grace).with_tiniapp(
+            TiniAppOutbox::new(store.clone(), tiniapp_jobs.clone(), order_events.clone()),
+        );
+        let tiniapp_processor = Processor::new(
+            store.clone(),
+            tiniapp_jobs.clone(),
+            order_events.clone(),
+            tiniapp,
+            config.retry_schedule.clone(),
+        );
         Ok(Stack {
+            tiniapp_jobs,
+            order_events,
+            tiniapp_processor: Arc::new(tiniapp_processor),
             store,
             queue,
             simulator,
@@ -164,6 +203,15 @@ impl Stack {
             self.tiki.clone(),
             self.store.clone(),
         ));
+        let tiniapp_ipn = Arc::new(TiniAppIpn::new(
+            verifier(HeaderFamily::Tiniapp, &self.config.tiniapp),
+            self.store.clone(),
+            self.tiniapp_jobs.clone(),
+        ));
+        let tiniapp_order = Arc::new(TiniAppOrder::new(
+            verifier(HeaderFamily::Partner, &self.config.partner),
+            self.store.clone(),
+        ));
         let page = Arc::new(PaymentPage::new(
             self.store.clone(),
             api_base_url,
@@ -176,6 +224,8 @@ impl Stack {
             route(Method::POST, "/v1/refunds", refund),
             route(Method::POST, "/v1/ipn", receiver),
             route(Method::POST, "/v1/webview", webview),
+            route(Method::POST, "/v1/tiniapp/ipn", tiniapp_ipn),
+            route(Method::GET, "/v1/tiniapp/orders/{id}", tiniapp_order),
             route(Method::GET, "/pay/{transaction_id}", page.clone()),
             route(Method::POST, "/pay/{transaction_id}", page),
         ])
@@ -202,6 +252,34 @@ impl Stack {
         crate::sqs_source::poll_once(self.queue.client(), self.queue.queue_url(), wait, |event| {
             dispatcher.handle(event)
         })
+        .await
+    }
+
+    /// The Tini App processor's event source: runs until `shutdown`.
+    pub async fn run_tiniapp_processor(&self, shutdown: impl std::future::Future<Output = ()>) {
+        let processor = self.tiniapp_processor.clone();
+        crate::sqs_source::run(
+            self.tiniapp_jobs.client().clone(),
+            self.tiniapp_jobs.queue_url().to_owned(),
+            move |event| {
+                let processor = processor.clone();
+                async move { processor.handle(event).await }
+            },
+            shutdown,
+        )
+        .await;
+    }
+
+    /// One receive of the Tini App processor's event source; how many
+    /// messages it held.
+    pub async fn tiniapp_process_once(&self, wait: Duration) -> Result<usize, Error> {
+        let processor = &self.tiniapp_processor;
+        crate::sqs_source::poll_once(
+            self.tiniapp_jobs.client(),
+            self.tiniapp_jobs.queue_url(),
+            wait,
+            |event| processor.handle(event),
+        )
         .await
     }
 

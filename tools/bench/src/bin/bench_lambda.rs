@@ -484,6 +484,18 @@ fn environment(
             queue.dead_letter_url().to_owned(),
         ));
     }
+    if function.kind == Kind::Sweep {
+        // The sweeper also sweeps the Tini App outbox (nothing in it here):
+        // its queues, as the template sets them; the place's own queue
+        // stands in for each, so that the init's warm-up reaches a real one.
+        for name in ["TINIAPP_QUEUE_URL", "TINIAPP_EVENTS_QUEUE_URL"] {
+            env.push((name.into(), queue.queue_url().to_owned()));
+        }
+        env.push((
+            "TINIAPP_DEAD_LETTER_QUEUE_URL".into(),
+            queue.dead_letter_url().to_owned(),
+        ));
+    }
     if function.tiki {
         env.push(("TIKI_ENVIRONMENT".into(), "local".into()));
         env.push((
