@@ -10,7 +10,8 @@
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tikivip_api::{
-    Error, Failures, Handler, keys_and_store, load_aws_config, reply, required_env, verified_body,
+    Error, Failures, Handler, load_aws_config, reply, required_env, verified_body,
+    verifier_and_store,
 };
 use tikivip_domain::tiniapp::TiniAppMessage;
 use tikivip_domain::{Timestamp, TiniAppMessageId, TiniAppOrderId};
@@ -47,16 +48,17 @@ impl TiniAppIpn {
         let aws = load_aws_config().await;
         let queue_url = required_env("TINIAPP_QUEUE_URL")?;
         let dead_letter_url = required_env("TINIAPP_DEAD_LETTER_QUEUE_URL")?;
-        let (keys_and_store, jobs) = tokio::join!(
-            keys_and_store(&aws, "TINIAPP_CLIENT_ID", "TINIAPP_CLIENT_SECRET"),
+        let (verifier_and_store, jobs) = tokio::join!(
+            verifier_and_store(
+                &aws,
+                HeaderFamily::Tiniapp,
+                "TINIAPP_CLIENT_ID",
+                "TINIAPP_CLIENT_SECRET"
+            ),
             IpnQueue::connect(&aws, queue_url, dead_letter_url),
         );
-        let (keys, store) = keys_and_store?;
-        Ok(TiniAppIpn::new(
-            Verifier::new(HeaderFamily::Tiniapp, keys),
-            store,
-            jobs,
-        ))
+        let (verifier, store) = verifier_and_store?;
+        Ok(TiniAppIpn::new(verifier, store, jobs))
     }
 
     async fn receive(&self, request: &Request) -> Result<Received, Error> {

@@ -7,7 +7,7 @@
 
 use lambda_http::{Body, Request, Response};
 use tikivip_api::{
-    Error, Failures, Handler, keys_and_store, load_aws_config, reply, verified_body,
+    Error, Failures, Handler, load_aws_config, reply, verified_body, verifier_and_store,
 };
 use tikivip_domain::tiniapp::OrderView;
 use tikivip_domain::{Error as Refusal, TiniAppOrderId};
@@ -28,12 +28,14 @@ impl TiniAppOrder {
 
     pub async fn from_env() -> Result<Self, Error> {
         let aws = load_aws_config().await;
-        let (keys, store) =
-            keys_and_store(&aws, "PARTNER_CLIENT_ID", "PARTNER_CLIENT_SECRET").await?;
-        Ok(TiniAppOrder::new(
-            Verifier::new(HeaderFamily::Partner, keys),
-            store,
-        ))
+        let (verifier, store) = verifier_and_store(
+            &aws,
+            HeaderFamily::Partner,
+            "PARTNER_CLIENT_ID",
+            "PARTNER_CLIENT_SECRET",
+        )
+        .await?;
+        Ok(TiniAppOrder::new(verifier, store))
     }
 
     async fn look_up(&self, request: &Request) -> Result<OrderView, Error> {
