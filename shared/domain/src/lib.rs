@@ -12,6 +12,7 @@ mod money;
 mod payment;
 mod refund;
 mod result_code;
+mod retry_schedule;
 mod status;
 pub mod tiniapp;
 mod transaction;
@@ -23,15 +24,14 @@ pub use ids::{
     EventId, OrderReferenceId, RefundId, RequestId, TikiOrderCode, TikiOrderId, TikiTransactionId,
     TiniAppMessageId, TiniAppOrderId, TransactionId,
 };
-pub use ipn::{
-    Attempt, Ipn, IpnJob, IpnState, Next, RetrySchedule, STATUS_CHECK_AFTER, TikiRecord, TikiView,
-};
+pub use ipn::{Attempt, Ipn, IpnJob, IpnState, Next, STATUS_CHECK_AFTER, TikiRecord, TikiView};
 pub use money::Vnd;
 pub use payment::{
     CLOCK_SKEW, PaymentOutcome, PaymentResult, RecordedPaymentResult, Settlement, Verdict,
 };
 pub use refund::{Fingerprint, Refund, RefundOrigin, RefundReceipt, RefundRequest};
 pub use result_code::{Envelope, ResultCode};
+pub use retry_schedule::RetrySchedule;
 pub use status::TransactionStatus;
 pub use transaction::{Customer, NewTransaction, Transaction};
 pub use webview::{
