@@ -6,6 +6,7 @@ mod config;
 mod error;
 mod logging;
 pub mod metrics;
+mod refresh;
 mod reply;
 
 use std::convert::Infallible;
@@ -18,11 +19,12 @@ use tikivip_signing::{Verifier, signed_part};
 
 pub use base_path::BasePath;
 pub use config::{
-    ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secrets, refresh_keys,
-    required_env, verifier_and_store,
+    ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secrets, required_env,
+    verifier_and_store,
 };
 pub use error::Error;
 pub use logging::init_tracing;
+pub use refresh::{SECRETS_REFRESH, refresh_keys};
 pub use reply::{Failures, reply};
 
 /// Bodies larger than this are refused before they are parsed. Tiki's bodies
