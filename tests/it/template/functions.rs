@@ -1,0 +1,58 @@
+//! Every function: its binary, runtime and architecture.
+
+use serde_json::json;
+use std::collections::BTreeSet;
+
+use super::*;
+
+#[test]
+fn every_function_crate_is_deployed_and_built_by_cargo_lambda_from_the_workspace() {
+    let deployed: BTreeSet<String> = functions().into_keys().collect();
+    assert_eq!(
+        deployed,
+        function_crates(),
+        "template functions vs functions/*"
+    );
+    for (binary, (id, f)) in functions() {
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
+        // The workspace root: one target directory for every function.
+        assert_eq!(property(f, "CodeUri"), Some(&json!(".")), "{id} ({binary})");
+    }
+}
+
+#[test]
+fn runtime_architecture_and_handler_are_exact_everywhere() {
+    // cfn-lint accepts any string here; Lambda would fail only at deploy time.
+    for (binary, (id, f)) in functions() {
+        assert_eq!(
+            property(f, "Runtime"),
+            Some(&json!("provided.al2023")),
+            "{id} ({binary})"
+        );
+        assert_eq!(
+            property(f, "Architectures"),
+            Some(&json!(["arm64"])),
+            "{id} ({binary})"
+        );
+        assert_eq!(
+            property(f, "Handler"),
+            Some(&json!("bootstrap")),
+            "{id} ({binary})"
+        );
+        assert_eq!(
+            property(f, "Tracing"),
+            Some(&json!("Active")),
+            "{id} ({binary})"
+        );
+        assert_eq!(
+            property(f, "MemorySize"),
+            Some(&json!(128)),
+            "{id} ({binary})"
+        );
+        let timeout = as_u64(property(f, "Timeout").expect("a timeout"), "Timeout");
+        assert!(
+            (1..=60).contains(&timeout),
+            "{id}: a small timeout, not {timeout} s"
+        );
+    }
+}
