@@ -102,3 +102,38 @@ async fn an_operator_refund_obeys_the_same_rules_as_tikis() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_hand_refund_interrupted_before_the_list_is_cleared_is_finished_by_running_it_again() {
+    let running = Running::start("1").await;
+    running.tiki().fail(FaultRoute::Ipn, 1, rejection(5));
+    let id = paid(&running, &tiki_id()).await;
+    assert_eq!(ended(&running, &id).await, IpnState::RefundRequired);
+    let hand = ops::HandRefund {
+        transaction_id: txn_id(&id),
+        amount: Vnd::new(AMOUNT).unwrap(),
+        reference: "OPS-43".into(),
+        reason: "Tiki refused the IPN".into(),
+        operator: "lan@partner".into(),
+    };
+    // The first run made the refund and died before clearing the list.
+    let store = &running.stack.store;
+    let txn = store.transaction(&txn_id(&id)).await.unwrap().unwrap();
+    use tikivip_domain::wire::Text;
+    let request = RefundRequest::by_operator(
+        &txn,
+        hand.amount,
+        Text::new(hand.reason.as_str()).unwrap(),
+        Text::new(hand.operator.as_str()).unwrap(),
+        Text::new(hand.reference.as_str()).unwrap(),
+    )
+    .unwrap();
+    store.refund(&request, Timestamp::now_utc()).await.unwrap();
+    assert_eq!(refunds_required(&running).await, vec![id.clone()]);
+    // Run again: no second refund, and the transaction leaves the list.
+    let again = ops::record_hand_refund(store, &hand).await.unwrap();
+    assert!(!again.is_new);
+    assert!(refunds_required(&running).await.is_empty());
+    let txn = store.transaction(&txn_id(&id)).await.unwrap().unwrap();
+    assert_eq!(txn.refunds.len(), 1);
+}
