@@ -8,12 +8,14 @@
 #      API (tools/bench, bench-lambda): init, first event, peak RSS
 #   3. in-process CPU per request and signing (criterion)
 #   4. `make dev` under a signed open-loop load (bench-load), then the same
-#      mix through wrk as a cross-check
+#      mix through wrk as a cross-check, then the receipt latency of Tini App
+#      order notifications (bench-receipt)
 #   5. package sizes: `make package` (arm64 zips), else x86_64 zips as a proxy
 #   6. the report (bench-report)
 #
 # Settings (environment): BENCH_RUNS (30 instances per function),
-# BENCH_BURST (300 events to one instance), BENCH_LOAD_RATE (300 req/s),
+# BENCH_BURST (300 events to one instance), BENCH_RECEIPTS (200 Tini App
+# notifications, one after another), BENCH_LOAD_RATE (300 req/s),
 # BENCH_LOAD_SECONDS (60), BENCH_LOAD_SWEEP (10,25,50,100,200 req/s, 10 s
 # each, before the run, up to the first over budget), BENCH_PORT (3900) and BENCH_SIMULATOR_PORT (4910)
 # for the `make dev` it starts, BENCH_QUICK=1 for a smoke run (few runs,
@@ -31,21 +33,24 @@ readonly MAKE_CMD=${MAKE:-make}
 # Cargo's target directory, wherever CARGO_TARGET_DIR puts it.
 readonly TARGET=${CARGO_TARGET_DIR:-target}
 readonly OUT=$TARGET/bench
-readonly FUNCTIONS=(create-transaction get-transaction refund ipn-receiver ipn-dispatcher ipn-outbox-sweeper)
+readonly FUNCTIONS=(create-transaction get-transaction refund ipn-receiver ipn-dispatcher ipn-outbox-sweeper
+    webview tiniapp-ipn tiniapp-order tiniapp-processor)
 
 if [[ -n ${BENCH_QUICK:-} ]]; then
     RUNS=${BENCH_RUNS:-5}
     BURST=${BENCH_BURST:-30}
+    RECEIPTS=${BENCH_RECEIPTS:-30}
     LOAD_SECONDS=${BENCH_LOAD_SECONDS:-10}
     STEP_SECONDS=3
     export BENCH_QUICK
 else
     RUNS=${BENCH_RUNS:-30}
     BURST=${BENCH_BURST:-300}
+    RECEIPTS=${BENCH_RECEIPTS:-200}
     LOAD_SECONDS=${BENCH_LOAD_SECONDS:-60}
     STEP_SECONDS=10
 fi
-readonly RUNS BURST LOAD_SECONDS STEP_SECONDS
+readonly RUNS BURST RECEIPTS LOAD_SECONDS STEP_SECONDS
 readonly LOAD_RATE=${BENCH_LOAD_RATE:-300}
 # Before the run: steps at these rates up to the first over budget.
 readonly LOAD_SWEEP=${BENCH_LOAD_SWEEP:-10,25,50,100,200}
@@ -74,7 +79,7 @@ step "1/6 build (release, x86_64): the functions, get-transaction-nowarmup, the 
 # The harness too is a release build: its TLS front's crypto (aws-lc) would
 # otherwise run unoptimised and be timed as the function's handshake.
 bins=()
-for name in "${FUNCTIONS[@]}" get-transaction-nowarmup bench-lambda bench-load bench-report; do
+for name in "${FUNCTIONS[@]}" get-transaction-nowarmup bench-lambda bench-load bench-receipt bench-report; do
     bins+=(--bin "$name")
 done
 "$CARGO" build --release "${bins[@]}"
@@ -101,7 +106,7 @@ step "3/6 in-process CPU per request and signing (criterion)"
 "$CARGO" bench -p tikivip-bench --bench inprocess
 
 # ---------------------------------------------------------------- 4. load
-step "4/6 make dev: capacity sweep ($LOAD_SWEEP req/s), then $LOAD_RATE req/s for $LOAD_SECONDS s, then the same through wrk"
+step "4/6 make dev: capacity sweep ($LOAD_SWEEP req/s), then $LOAD_RATE req/s for $LOAD_SECONDS s, then the same through wrk, then $RECEIPTS Tini App notifications"
 dev_pid=
 stop_dev() {
     [[ -n $dev_pid ]] || return 0
@@ -127,6 +132,9 @@ $TARGET/release/bench-load --base-url "http://127.0.0.1:$BENCH_PORT" --rate "$LO
     tail -n 20 "$OUT/dev.log" >&2
     exit 1
 }
+$TARGET/release/bench-receipt --base-url "http://127.0.0.1:$BENCH_PORT" \
+    --simulator-url "http://127.0.0.1:$BENCH_SIMULATOR_PORT" --count "$RECEIPTS" \
+    --out "$OUT/receipt.json"
 stop_dev
 
 # ---------------------------------------------------------------- 5. packages
@@ -162,6 +170,7 @@ step "6/6 report"
 quick_note=
 [[ -n ${BENCH_QUICK:-} ]] && quick_note=" (BENCH_QUICK: smoke run, not figures to quote)"
 $TARGET/release/bench-report --lambda "$OUT/lambda.json" --load "$OUT/load.json" \
+    --receipt "$OUT/receipt.json" \
     --criterion $TARGET/criterion --packages "$packages" --packages-label "$label" \
     --markdown BENCHMARKS.md --command "make bench$quick_note" --elapsed $((SECONDS - started))
 echo "bench: done in $((SECONDS - started)) s; figures in BENCHMARKS.md, raw results in $OUT/"

@@ -527,29 +527,3 @@ async fn an_operator_sees_the_order_and_its_messages_signed_with_the_partners_ke
     let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(&printed, data);
 }
-
-/// Not a rule: the receipt's latency through the local stack (real HTTP,
-/// the emulator, SQS), for the closing note. `cargo test -- --ignored receipt_latency`.
-#[tokio::test]
-#[ignore]
-async fn receipt_latency() {
-    let running = stack().await;
-    let held = order("online_paid");
-    running.tiki_holds(&held);
-    let mut elapsed = Vec::new();
-    for n in 0..200 {
-        let started = Instant::now();
-        let delivery = running.notify(&message_id(), &held, ago(n % 60)).await;
-        elapsed.push(started.elapsed());
-        assert_eq!(delivery.http_status, 200);
-    }
-    elapsed.sort();
-    let at = |q: f64| elapsed[((elapsed.len() as f64 - 1.0) * q) as usize];
-    println!(
-        "receipt latency over {}: p50 {:?} p90 {:?} p99 {:?}",
-        elapsed.len(),
-        at(0.5),
-        at(0.9),
-        at(0.99)
-    );
-}

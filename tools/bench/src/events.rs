@@ -33,6 +33,14 @@ impl Client {
         Client::new(HeaderFamily::Tikivip, "dev-tiki-client", "dev-tiki-secret")
     }
 
+    pub fn dev_tiniapp() -> Self {
+        Client::new(
+            HeaderFamily::Tiniapp,
+            tiki_simulator::DEV_TINIAPP_CLIENT_ID,
+            tiki_simulator::DEV_TINIAPP_CLIENT_SECRET,
+        )
+    }
+
     pub fn dev_partner() -> Self {
         Client::new(
             HeaderFamily::Partner,

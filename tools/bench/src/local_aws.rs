@@ -1,5 +1,5 @@
 //! The local AWS (moto) the measured functions talk to: a table, the IPN
-//! queues and the secrets of one benchmark, each under a fresh name.
+//! and Tini App queues and the secrets of one benchmark, each under a fresh name.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
@@ -8,6 +8,7 @@ use tikivip_domain::{
     NewTransaction, PaymentResult, TikiTransactionId, Timestamp, Transaction, TransactionId, Vnd,
 };
 use tikivip_queue::IpnQueue;
+use tikivip_queue::tiniapp::OrderEvents;
 use tikivip_store::Store;
 use time::format_description::well_known::Rfc3339;
 
@@ -50,6 +51,11 @@ pub async fn queue(config: &SdkConfig, name: &str) -> Result<IpnQueue, Error> {
         std::time::Duration::from_secs(60),
     )
     .await?)
+}
+
+/// The FIFO queue of Tini App order events `name`.fifo.
+pub async fn order_events(config: &SdkConfig, name: &str) -> Result<OrderEvents, Error> {
+    Ok(OrderEvents::create(aws_sdk_sqs::Client::new(config), name).await?)
 }
 
 /// A Secrets Manager secret holding `value`; its ARN.

@@ -16,14 +16,20 @@ use aws_config::SdkConfig;
 use clap::Parser;
 use serde::Serialize;
 use tiki_simulator::{Simulator, SimulatorConfig};
-use tikivip_bench::events::{Client, HttpCall, scheduled_event, sqs_event};
-use tikivip_bench::local_aws::{self, ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY};
+use tikivip_bench::Error;
+use tikivip_bench::events::Client;
+use tikivip_bench::local_aws;
 use tikivip_bench::runtime_api::RuntimeApi;
 use tikivip_bench::stats::{Machine, Summary};
-use tikivip_bench::{Error, local_aws::payment_result_json};
-use tikivip_domain::{Ipn, Transaction};
-use tikivip_queue::{IpnMessage, IpnQueue};
+use tikivip_domain::{TiniAppOrderId, Transaction};
+use tikivip_queue::IpnQueue;
+use tikivip_queue::tiniapp::OrderEvents;
 use tikivip_store::Store;
+
+use functions::{FUNCTIONS, Function, Kind, Secrets, Setting, check, environment};
+
+mod functions;
+mod workload;
 
 #[derive(Parser, Debug)]
 #[command(about = "Cold starts and peak memory of each function under a local Lambda Runtime API")]
@@ -60,115 +66,13 @@ struct Args {
     tls_dir: Option<PathBuf>,
 }
 
-/// The CA bundle of this machine (Debian's).
-const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
-
-/// What a function is sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Create,
-    Get,
-    Refund,
-    PaymentResult,
-    Dispatch,
-    Sweep,
-}
-
-/// Where a function's secrets come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum Secrets {
-    /// `NAME_ARN` → Secrets Manager, as the template deploys it.
-    SecretsManager,
-    /// The variable `NAME` itself: the binary's own init, without that call.
-    Env,
-}
-
-struct Function {
-    binary: &'static str,
-    kind: Kind,
-    /// Which secret settings it reads.
-    tiki_secret: bool,
-    partner_secret: bool,
-    /// Extra settings, as the template sets them.
-    queue: bool,
-    tiki: bool,
-    payment_url: bool,
-}
-
-const FUNCTIONS: &[Function] = &[
-    Function {
-        binary: "create-transaction",
-        kind: Kind::Create,
-        tiki_secret: true,
-        partner_secret: false,
-        queue: false,
-        tiki: false,
-        payment_url: true,
-    },
-    Function {
-        binary: "get-transaction",
-        kind: Kind::Get,
-        tiki_secret: true,
-        partner_secret: false,
-        queue: false,
-        tiki: false,
-        payment_url: false,
-    },
-    Function {
-        binary: "refund",
-        kind: Kind::Refund,
-        tiki_secret: true,
-        partner_secret: false,
-        queue: false,
-        tiki: false,
-        payment_url: false,
-    },
-    Function {
-        binary: "ipn-receiver",
-        kind: Kind::PaymentResult,
-        tiki_secret: false,
-        partner_secret: true,
-        queue: true,
-        tiki: false,
-        payment_url: false,
-    },
-    Function {
-        binary: "ipn-dispatcher",
-        kind: Kind::Dispatch,
-        tiki_secret: true,
-        partner_secret: false,
-        queue: true,
-        tiki: true,
-        payment_url: false,
-    },
-    Function {
-        binary: "ipn-outbox-sweeper",
-        kind: Kind::Sweep,
-        tiki_secret: false,
-        partner_secret: false,
-        queue: true,
-        tiki: false,
-        payment_url: false,
-    },
-    // get-transaction without the connection warm-up at init (tools/bench).
-    Function {
-        binary: "get-transaction-nowarmup",
-        kind: Kind::Get,
-        tiki_secret: true,
-        partner_secret: false,
-        queue: false,
-        tiki: false,
-        payment_url: false,
-    },
-];
-
 /// What every function of one run shares.
 struct World {
     aws: SdkConfig,
     endpoint: String,
     tiki_secret_arn: String,
     partner_secret_arn: String,
+    tiniapp_secret_arn: String,
     simulator: Simulator,
     prefix: String,
     /// The emulator behind TLS, and the certificate to trust for it.
@@ -184,7 +88,16 @@ struct Place {
     queue: IpnQueue,
     table: String,
     /// A transaction to look up (get-transaction).
-    known: Option<Transaction>,
+    transaction: Option<Transaction>,
+    /// An order to look up (tiniapp-order).
+    order: Option<TiniAppOrderId>,
+}
+
+/// The queues one instance is given: a job queue with its dead-letter queue
+/// (IPN or Tini App), and the FIFO queue of order events where it publishes.
+struct Queues {
+    jobs: IpnQueue,
+    events: Option<OrderEvents>,
 }
 
 #[derive(Debug, Serialize)]
@@ -230,19 +143,24 @@ async fn main() -> Result<(), Error> {
     let prefix = format!("bench-{}-{}", std::process::id(), fastrand_suffix());
     let tiki = Client::dev_tiki();
     let partner = Client::dev_partner();
+    let tiniapp = Client::dev_tiniapp();
     let tiki_secret_arn = local_aws::secret(&aws, &format!("{prefix}-tiki"), &tiki.secret).await?;
     let partner_secret_arn =
         local_aws::secret(&aws, &format!("{prefix}-partner"), &partner.secret).await?;
+    let tiniapp_secret_arn =
+        local_aws::secret(&aws, &format!("{prefix}-tiniapp"), &tiniapp.secret).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let simulator = Simulator::start(
         listener,
-        SimulatorConfig::new(tiki.id.clone(), tiki.secret.as_bytes().to_vec()),
+        SimulatorConfig::new(tiki.id.clone(), tiki.secret.as_bytes().to_vec())
+            .with_tiniapp(tiniapp.id.clone(), tiniapp.secret.as_bytes().to_vec()),
     )?;
     let world = World {
         aws,
         endpoint: args.aws_endpoint_url.clone(),
         tiki_secret_arn,
         partner_secret_arn,
+        tiniapp_secret_arn,
         simulator,
         prefix,
         tls: match &args.tls_dir {
@@ -266,7 +184,7 @@ async fn main() -> Result<(), Error> {
         let place = place(&world, function).await?;
         let modes: &[Secrets] = if function.binary.ends_with("-nowarmup") {
             &[Secrets::Env]
-        } else if function.tiki_secret || function.partner_secret {
+        } else if !function.secrets.is_empty() {
             &[Secrets::SecretsManager, Secrets::Env]
         } else {
             &[Secrets::Env]
@@ -406,229 +324,21 @@ async fn place(world: &World, function: &Function) -> Result<Place, Error> {
     let table = format!("{}-{}", world.prefix, function.binary);
     let store = local_aws::table(&world.aws, &table).await?;
     let queue = local_aws::queue(&world.aws, &format!("{table}-ipn")).await?;
-    let known = match function.kind {
+    let transaction = match function.kind {
         Kind::Get => Some(local_aws::paid(&store, 99_000).await?),
+        _ => None,
+    };
+    let order = match function.kind {
+        Kind::TiniAppOrder => Some(workload::stored_order(&store).await?),
         _ => None,
     };
     Ok(Place {
         store,
         queue,
         table,
-        known,
+        transaction,
+        order,
     })
-}
-
-/// The environment Lambda and the template give the function.
-fn environment(
-    world: &World,
-    place: &Place,
-    queue: &IpnQueue,
-    function: &Function,
-    secrets: Secrets,
-    runtime_api: &str,
-) -> Vec<(String, String)> {
-    let tiki = Client::dev_tiki();
-    let partner = Client::dev_partner();
-    let mut env: Vec<(String, String)> = vec![
-        ("AWS_LAMBDA_RUNTIME_API".into(), runtime_api.into()),
-        ("AWS_LAMBDA_FUNCTION_NAME".into(), function.binary.into()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(), "128".into()),
-        ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
-        (
-            "AWS_LAMBDA_LOG_GROUP_NAME".into(),
-            format!("/aws/lambda/{}", function.binary),
-        ),
-        ("AWS_LAMBDA_LOG_STREAM_NAME".into(), "bench".into()),
-        ("AWS_REGION".into(), REGION.into()),
-        ("AWS_DEFAULT_REGION".into(), REGION.into()),
-        ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
-        ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
-        ("AWS_SESSION_TOKEN".into(), "bench".into()),
-        ("AWS_ENDPOINT_URL".into(), world.endpoint.clone()),
-        // No HOME, so no profile files; no instance metadata: as in Lambda.
-        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
-        // Lambda's image (AL2023) has one CA bundle where this Debian machine
-        // has the bundle and a directory of ~150 certificate files, which
-        // rustls-native-certs would read one by one (milliseconds of init
-        // Lambda does not spend): the bundle alone, as there.
-        ("SSL_CERT_FILE".into(), CA_BUNDLE.into()),
-        ("TZ".into(), ":UTC".into()),
-        ("LANG".into(), "en_US.UTF-8".into()),
-        ("RUST_LOG".into(), "info".into()),
-        ("TABLE_NAME".into(), place.table.clone()),
-    ];
-    if function.tiki_secret {
-        env.push(("TIKIVIP_CLIENT_ID".into(), tiki.id.clone()));
-        env.push(match secrets {
-            Secrets::SecretsManager => (
-                "TIKIVIP_CLIENT_SECRET_ARN".into(),
-                world.tiki_secret_arn.clone(),
-            ),
-            Secrets::Env => ("TIKIVIP_CLIENT_SECRET".into(), tiki.secret.clone()),
-        });
-    }
-    if function.partner_secret {
-        env.push(("PARTNER_CLIENT_ID".into(), partner.id.clone()));
-        env.push(match secrets {
-            Secrets::SecretsManager => (
-                "PARTNER_CLIENT_SECRET_ARN".into(),
-                world.partner_secret_arn.clone(),
-            ),
-            Secrets::Env => ("PARTNER_CLIENT_SECRET".into(), partner.secret.clone()),
-        });
-    }
-    if function.queue {
-        env.push(("IPN_QUEUE_URL".into(), queue.queue_url().to_owned()));
-        env.push((
-            "IPN_DEAD_LETTER_QUEUE_URL".into(),
-            queue.dead_letter_url().to_owned(),
-        ));
-    }
-    if function.kind == Kind::Sweep {
-        // The sweeper also sweeps the Tini App outbox (nothing in it here):
-        // its queues, as the template sets them; the place's own queue
-        // stands in for each, so that the init's warm-up reaches a real one.
-        for name in ["TINIAPP_QUEUE_URL", "TINIAPP_EVENTS_QUEUE_URL"] {
-            env.push((name.into(), queue.queue_url().to_owned()));
-        }
-        env.push((
-            "TINIAPP_DEAD_LETTER_QUEUE_URL".into(),
-            queue.dead_letter_url().to_owned(),
-        ));
-    }
-    if function.tiki {
-        env.push(("TIKI_ENVIRONMENT".into(), "local".into()));
-        env.push((
-            "TIKI_BASE_URL".into(),
-            world.simulator.base_url().to_owned(),
-        ));
-        env.push(("TIKI_TIMEOUT_MS".into(), "10000".into()));
-    }
-    if function.payment_url {
-        env.push((
-            "PAYMENT_URL_TEMPLATE".into(),
-            "https://pay.partner.example/tikivip/{transaction_id}".into(),
-        ));
-    }
-    env
-}
-
-/// `n` events for `function`, each as a fresh caller would send it; the
-/// state they need (transactions to refund, to settle, to notify) is made
-/// first and is not timed.
-async fn events(function: &Function, place: &Place, n: usize) -> Result<Vec<String>, Error> {
-    let tiki = Client::dev_tiki();
-    let partner = Client::dev_partner();
-    let mut events = Vec::with_capacity(n);
-    match function.kind {
-        Kind::Create => {
-            for _ in 0..n {
-                let body = serde_json::json!({
-                    "tiki_transaction_id": format!("bench-{}", uuid::Uuid::now_v7().simple()),
-                    "transaction_amount": 99_000,
-                    "description": "TikiVIP 12 tháng"
-                });
-                events.push(
-                    HttpCall::post(
-                        "/v1/transactions",
-                        "POST /v1/transactions",
-                        body.to_string(),
-                    )
-                    .signed_event(&tiki),
-                );
-            }
-        }
-        Kind::Get => {
-            let txn = place.known.as_ref().expect("a known transaction");
-            for i in 0..n {
-                let call = if i % 2 == 0 {
-                    HttpCall::get(
-                        &format!("/v1/transactions/{}", txn.id),
-                        "GET /v1/transactions/{transaction_id}",
-                    )
-                    .with_path_parameter("transaction_id", txn.id.as_str())
-                } else {
-                    HttpCall::get(
-                        &format!("/v1/transactions?tiki_transaction_id={}", txn.tiki_id),
-                        "GET /v1/transactions",
-                    )
-                };
-                events.push(call.signed_event(&tiki));
-            }
-        }
-        Kind::Refund => {
-            // At most 50 refunds of 1 000 on each paid transaction of 1 000 000.
-            let mut txn = None;
-            for i in 0..n {
-                if i % 50 == 0 {
-                    txn = Some(local_aws::paid(&place.store, 1_000_000).await?);
-                }
-                let txn: &Transaction = txn.as_ref().expect("made above");
-                let body = serde_json::json!({
-                    "tiki_transaction_id": txn.tiki_id.as_str(),
-                    "transaction_amount": 1_000,
-                    "transaction_id": txn.id.as_str(),
-                    "reason": "customer asked",
-                    "request_id": format!("r-{}", uuid::Uuid::now_v7().simple()),
-                });
-                events.push(
-                    HttpCall::post("/v1/refunds", "POST /v1/refunds", body.to_string())
-                        .signed_event(&tiki),
-                );
-            }
-        }
-        Kind::PaymentResult => {
-            for _ in 0..n {
-                let txn = local_aws::pending(&place.store, 99_000).await?;
-                events.push(
-                    HttpCall::post("/v1/ipn", "POST /v1/ipn", payment_result_json(&txn))
-                        .signed_event(&partner),
-                );
-            }
-        }
-        Kind::Dispatch => {
-            let arn = format!(
-                "arn:aws:sqs:{REGION}:123456789012:{}",
-                place.queue.queue_url().rsplit('/').next().unwrap_or("ipn")
-            );
-            for _ in 0..n {
-                let txn = local_aws::paid(&place.store, 99_000).await?;
-                let ipn = Ipn::for_settled(&txn).ok_or("a paid transaction has an IPN")?;
-                let message = IpnMessage {
-                    transaction_id: txn.id.clone(),
-                    ipn,
-                    chain: 0,
-                };
-                events.push(sqs_event(&arn, &[serde_json::to_string(&message)?]));
-            }
-        }
-        Kind::Sweep => {
-            for _ in 0..n {
-                events.push(scheduled_event());
-            }
-        }
-    }
-    Ok(events)
-}
-
-/// Whether an answer is the success it should be.
-fn check(kind: Kind, body: &[u8]) -> Result<(), String> {
-    let answer: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| format!("not JSON ({e}): {}", String::from_utf8_lossy(body)))?;
-    let ok = match kind {
-        Kind::Create | Kind::Get | Kind::Refund | Kind::PaymentResult => {
-            answer["statusCode"] == 200
-        }
-        Kind::Dispatch => answer["batchItemFailures"]
-            .as_array()
-            .is_none_or(|failures| failures.is_empty()),
-        Kind::Sweep => answer["released"].is_number(),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("unexpected answer: {answer}"))
-    }
 }
 
 /// The peak and current resident set of a process, in MB.
@@ -711,20 +421,38 @@ async fn measure(
     for run in 0..args.runs {
         let last = run + 1 == args.runs;
         let count = if last { 1 + args.burst } else { 1 };
-        let events = events(function, place, count).await?;
+        let events = workload::events(world, function, place, count).await?;
         // A fresh queue per instance: moto answers GetQueueAttributes (the
         // queue's warm-up at init) in time proportional to the messages
         // queued, where SQS takes constant time, and allows one PurgeQueue a
         // minute; what earlier runs enqueued (the burst of the series before
         // this one, on the same table, included) must not slow this init.
-        let queue = if function.queue {
+        let queues = if function.uses_queues() {
             let n = QUEUES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            local_aws::queue(&world.aws, &format!("{}-ipn-{n}", place.table)).await?
+            let name = format!("{}-{n}", place.table);
+            Queues {
+                jobs: local_aws::queue(&world.aws, &format!("{name}-jobs")).await?,
+                events: if function.has(Setting::TiniAppEvents) {
+                    Some(local_aws::order_events(&world.aws, &name).await?)
+                } else {
+                    None
+                },
+            }
         } else {
-            place.queue.clone()
+            Queues {
+                jobs: place.queue.clone(),
+                events: None,
+            }
         };
         let api = RuntimeApi::start().await?;
-        let mut env = environment(world, place, &queue, function, secrets, &api.host_port());
+        let mut env = environment(
+            world,
+            &place.table,
+            &queues,
+            function,
+            secrets,
+            &api.host_port(),
+        );
         if let (true, Some((endpoint, cert))) = (tls, &world.tls) {
             for (name, value) in &mut env {
                 match name.as_str() {
