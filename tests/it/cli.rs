@@ -59,16 +59,26 @@ async fn call_targets_a_stacks_url_with_the_key_from_secrets_manager() {
         .chain(deployed)
         .collect();
     let (status, created) = call(&words).await.unwrap();
-    assert_eq!((status, created["code"].as_i64()), (StatusCode::OK, Some(0)), "{created}");
+    assert_eq!(
+        (status, created["code"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{created}"
+    );
     tikivip_it::openapi::check_answer("POST", "/v1/transactions", 200, &created);
 
     // A GET is signed over the path and query from /v1/ on, the base path
     // left out, as Tiki signs it.
     let lookup = format!("/v1/transactions?tiki_transaction_id={tiki}");
-    let words: Vec<&str> = ["GET", lookup.as_str()].into_iter().chain(deployed).collect();
+    let words: Vec<&str> = ["GET", lookup.as_str()]
+        .into_iter()
+        .chain(deployed)
+        .collect();
     let (status, found) = call(&words).await.unwrap();
     assert_eq!(status, StatusCode::OK, "{found}");
-    assert_eq!(found["data"]["transaction_id"], created["data"]["transaction_id"]);
+    assert_eq!(
+        found["data"]["transaction_id"],
+        created["data"]["transaction_id"]
+    );
 
     // The development key does not open the deployed stack.
     let words = ["GET", lookup.as_str(), "--url", running.api.as_str()];
@@ -80,9 +90,15 @@ async fn call_targets_a_stacks_url_with_the_key_from_secrets_manager() {
 async fn call_reports_a_missing_secret_clearly() {
     let arn = secret("some-secret").await;
     let gone = format!("{arn}-gone");
-    let error = call(&["GET", "/v1/transactions/T1", "--secret-id", &gone, "--client-id=c"])
-        .await
-        .unwrap_err();
+    let error = call(&[
+        "GET",
+        "/v1/transactions/T1",
+        "--secret-id",
+        &gone,
+        "--client-id=c",
+    ])
+    .await
+    .unwrap_err();
     assert!(error.contains(&format!("reading secret {gone}")), "{error}");
     assert!(error.contains("ResourceNotFound"), "{error}");
 }
@@ -91,14 +107,26 @@ async fn call_reports_a_missing_secret_clearly() {
 async fn call_refuses_a_secret_of_the_wrong_shape_clearly() {
     // The console's default, a key/value secret, is not what the stack holds.
     for (value, says) in [
-        (r#"{"client_secret":"s3cr3t"}"#, "holds JSON (a key/value secret)"),
+        (
+            r#"{"client_secret":"s3cr3t"}"#,
+            "holds JSON (a key/value secret)",
+        ),
         (" , ", "holds no secret"),
     ] {
         let arn = secret(value).await;
-        let error = call(&["GET", "/v1/transactions/T1", "--secret-id", &arn, "--client-id=c"])
-            .await
-            .unwrap_err();
+        let error = call(&[
+            "GET",
+            "/v1/transactions/T1",
+            "--secret-id",
+            &arn,
+            "--client-id=c",
+        ])
+        .await
+        .unwrap_err();
         assert!(error.contains(says), "{value}: {error}");
-        assert!(!error.contains("s3cr3t"), "the secret is never shown: {error}");
+        assert!(
+            !error.contains("s3cr3t"),
+            "the secret is never shown: {error}"
+        );
     }
 }

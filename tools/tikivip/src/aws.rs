@@ -29,7 +29,8 @@ impl AwsArgs {
     }
 
     fn loader_reading(&self, files: EnvConfigFiles) -> ConfigLoader {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).profile_files(files.clone());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).profile_files(files.clone());
         if let Some(profile) = &self.profile {
             let credentials = ProfileFileCredentialsProvider::builder()
                 .profile_files(files)

@@ -337,13 +337,18 @@ mod tests {
         // (Unless the environment names one, as it may on a developer's machine.)
         if std::env::var("TINIAPP_CLIENT_ID").is_err() {
             let error = Call::new(&args).await.err().unwrap().to_string();
-            assert!(error.contains("--client-id or $TINIAPP_CLIENT_ID"), "{error}");
+            assert!(
+                error.contains("--client-id or $TINIAPP_CLIENT_ID"),
+                "{error}"
+            );
         }
         // Either key, never both.
         assert!(CallArgs::try_parse_from(["GET", "/v1/x", "--secret-id=s", "--secret=x"]).is_err());
         // `--url`, and `--base-url` as before.
         for flag in ["--url", "--base-url"] {
-            let args = CallArgs::try_parse_from(["GET", "/v1/x", flag, "https://api.partner.vn/tikivip"]).unwrap();
+            let args =
+                CallArgs::try_parse_from(["GET", "/v1/x", flag, "https://api.partner.vn/tikivip"])
+                    .unwrap();
             assert_eq!(args.url.as_deref(), Some("https://api.partner.vn/tikivip"));
         }
     }

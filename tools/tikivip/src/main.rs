@@ -206,7 +206,10 @@ async fn refunds_required(list: &List) -> Result<(), tikivip_tools::Error> {
 
 async fn tiniapp_order(list: &List, id: &str) -> Result<(), tikivip_tools::Error> {
     let view = tiniapp_ops::order(&list.target.store().await, id).await?;
-    print!("{}", tiniapp_ops::render_order(&view, list.output.format())?);
+    print!(
+        "{}",
+        tiniapp_ops::render_order(&view, list.output.format())?
+    );
     Ok(())
 }
 

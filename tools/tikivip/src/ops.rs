@@ -119,7 +119,9 @@ pub fn refunds_listing(transactions: &[Transaction]) -> Listing {
 /// the dead-letter queue; the SQS message id and why).
 pub fn redriven_listing(redriven: &Redriven) -> Listing {
     let mut listing = Listing::new(&["outcome", "transaction_id", "message_id", "reason"]);
-    let ended = |outcome: &str, id: &TransactionId| vec![json!(outcome), json!(id), Value::Null, Value::Null];
+    let ended = |outcome: &str, id: &TransactionId| {
+        vec![json!(outcome), json!(id), Value::Null, Value::Null]
+    };
     for id in &redriven.moved {
         listing.push(ended("moved", id));
     }

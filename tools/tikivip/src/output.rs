@@ -179,7 +179,11 @@ mod tests {
 
     fn listing() -> Listing {
         let mut listing = Listing::new(&["transaction_id", "amount", "reason"]);
-        listing.push(vec![json!("T-1"), json!(99000), json!("Tiki refused:\ncode 3")]);
+        listing.push(vec![
+            json!("T-1"),
+            json!(99000),
+            json!("Tiki refused:\ncode 3"),
+        ]);
         listing.push(vec![json!("T-22222"), json!(5), Value::Null]);
         listing
     }
@@ -230,7 +234,10 @@ mod tests {
              T-22222              5  -\n"
         );
         // Nothing to list: the header alone.
-        assert_eq!(Listing::new(&["message_id"]).render(Output::Table), "message_id\n");
+        assert_eq!(
+            Listing::new(&["message_id"]).render(Output::Table),
+            "message_id\n"
+        );
     }
 
     #[test]
