@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod cli;
 mod concurrency;
 mod create;
 mod delivery_on_real_aws;

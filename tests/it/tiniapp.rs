@@ -521,9 +521,20 @@ async fn an_operator_sees_the_order_and_its_messages_signed_with_the_partners_ke
     assert_eq!((missing.status, missing.code()), (StatusCode::NOT_FOUND, 3));
 
     // The CLI shows the same.
-    let printed = tikivip_tools::tiniapp_ops::order(&running.stack.store, &held.id)
+    let view = tikivip_tools::tiniapp_ops::order(&running.stack.store, &held.id)
         .await
         .unwrap();
+    let printed =
+        tikivip_tools::tiniapp_ops::render_order(&view, tikivip_tools::output::Output::Json)
+            .unwrap();
+    assert_eq!(printed.lines().count(), 1, "one JSON line: {printed}");
     let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
     assert_eq!(&printed, data);
+    // The table prints the same times as the API, never the stored form.
+    let table =
+        tikivip_tools::tiniapp_ops::render_order(&view, tikivip_tools::output::Output::Table)
+            .unwrap();
+    for time in [&data["order"]["as_of"], &data["messages"][0]["received_at"]] {
+        assert!(table.contains(time.as_str().unwrap()), "{time} in\n{table}");
+    }
 }

@@ -28,13 +28,18 @@ pub const PAYMENT_URL_TEMPLATE: &str = "https://pay.partner.test/checkout/{trans
 /// A DynamoDB client for the emulator `make test` starts. Refuses to run
 /// against anything but loopback, so a test can never touch a real account.
 pub async fn emulator_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_sdk_dynamodb::Client::new(&emulator_config().await)
+}
+
+/// The AWS configuration of every client of the emulator: its endpoint (only
+/// loopback), its region, test credentials.
+pub async fn emulator_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(emulator_endpoint())
         .region(aws_config::Region::new("ap-southeast-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
         .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+        .await
 }
 
 /// The emulator `make test` starts, from `AWS_ENDPOINT_URL`. Refuses anything

@@ -66,8 +66,8 @@ async fn tiki_reporting_success_for_a_failed_payment_is_an_unpaid_success_alert(
     assert_eq!(ended(&running, &id).await, IpnState::UnpaidSuccess);
     let alerts = ops::ipn_alerts(&running.stack.store).await.unwrap();
     assert_eq!(alerts.len(), 1);
-    let line: serde_json::Value =
-        serde_json::from_str(&ops::alert_line(&alerts[0].0, &alerts[0].1)).unwrap();
+    let printed = ops::alerts_listing(&alerts).render(tikivip_tools::output::Output::Json);
+    let line: serde_json::Value = serde_json::from_str(printed.trim_end()).unwrap();
     assert_eq!(
         (line["alert"].as_str(), line["transaction_id"].as_str()),
         (Some("UNPAID_SUCCESS"), Some(id.as_str()))

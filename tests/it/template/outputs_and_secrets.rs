@@ -32,16 +32,7 @@ fn the_outputs_name_what_operators_need() {
 /// read through Secrets Manager (the emulator `make test` starts).
 #[tokio::test]
 async fn a_rotating_secret_is_read_from_secrets_manager_newest_first() {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
-        "AWS_ENDPOINT_URL must point at the local emulator (run with `make test`), got {endpoint:?}"
-    );
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("ap-southeast-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
-        .load()
-        .await;
+    let config = tikivip_it::emulator_config().await;
     let client = aws_sdk_secretsmanager::Client::new(&config);
     let name = format!("it-{}/tiki-client-secret", uuid::Uuid::now_v7().simple());
     let arn = client

@@ -1,16 +1,24 @@
 //! `tikivip call`: sign a request, send it, show the answer. With `--repeat`,
 //! a simple sequential benchmark; `{n}` (the call's number) and `{uuid}` in the
 //! body are replaced in every call.
+//!
+//! By default it calls the local API (`make dev`) with the development keys.
+//! `--url` targets a deployed stack (its `ApiUrl` output, or a custom domain
+//! with its base path) and `--secret-id` signs with the secret the stack keeps
+//! in Secrets Manager (its `TikiClientSecretArn`, `PartnerClientSecretArn` or
+//! `TiniAppClientSecretArn` output), read with `--profile` and `--region` as
+//! the AWS CLI reads them.
 
 use std::time::{Duration, Instant, SystemTime};
 
-use clap::Args;
+use clap::{Args, FromArgMatches};
 use http::header::CONTENT_TYPE;
 use http::{Method, Uri};
 use reqwest::{Client, StatusCode, Url};
-use tikivip_signing::{Signer, signed_part};
+use tikivip_signing::{HeaderFamily, Signer, signed_part};
 
 use crate::Error;
+use crate::aws::AwsArgs;
 use crate::dev_defaults;
 use crate::sign::{BodyArgs, SignerArgs};
 
@@ -24,9 +32,21 @@ pub struct CallArgs {
     pub body: BodyArgs,
     #[command(flatten)]
     pub signer: SignerArgs,
+    /// The API's base URL: a deployed stack's ApiUrl output, or its custom
+    /// domain with the base path, e.g. https://api.partner.vn/tikivip
     /// [default: http://127.0.0.1:$PORT, PORT defaulting to 3000]
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
+    #[arg(long, visible_alias = "base-url", value_name = "URL")]
+    pub url: Option<String>,
+    /// Sign with the secret this Secrets Manager secret holds (its name or
+    /// ARN: the stack's TikiClientSecretArn, PartnerClientSecretArn or
+    /// TiniAppClientSecretArn output, by --family), the newest one while it
+    /// rotates. The client id is then --client-id or $TIKIVIP_CLIENT_ID,
+    /// $PARTNER_CLIENT_ID or $TINIAPP_CLIENT_ID, never the development one.
+    #[arg(long, value_name = "ID", conflicts_with = "secret")]
+    pub secret_id: Option<String>,
+    /// Where the secret is read (with --secret-id)
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Send N calls one after the other and print latency percentiles. In the
     /// body, `{uuid}` becomes a fresh UUID and n in braces the call's number,
     /// so that e.g. each POST /v1/transactions creates its own transaction.
@@ -35,20 +55,77 @@ pub struct CallArgs {
     pub repeat: u32,
 }
 
+impl CallArgs {
+    /// The arguments of `tikivip call`, from the words after it.
+    pub fn try_parse_from<I, T>(words: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let command = CallArgs::augment_args(clap::Command::new("call").no_binary_name(true));
+        CallArgs::from_arg_matches(&command.try_get_matches_from(words)?)
+    }
+
+    /// The signer: the development keys (or those given, or in the
+    /// environment), or the secret `--secret-id` names.
+    async fn signer(&self) -> Result<Signer, Error> {
+        let Some(secret_id) = &self.secret_id else {
+            return Ok(self.signer.signer());
+        };
+        let family = HeaderFamily::from(self.signer.family);
+        let source = dev_defaults::client_source(family);
+        let client_id = self
+            .signer
+            .client_id
+            .clone()
+            .or_else(|| std::env::var(source.client_id_var).ok())
+            .filter(|id| !id.trim().is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "--secret-id needs the client id the stack was deployed with: \
+                     --client-id or ${}",
+                    source.client_id_var
+                )
+            })?;
+        // The functions' own reading of a secret setting (`NAME_ARN` naming
+        // the secret): the same text form, "new,old" while rotating, and the
+        // same refusals (a key/value JSON secret, an empty one).
+        let arn_var = format!("{}{}", source.secret_var, tikivip_api::ARN_SUFFIX);
+        let secrets = tikivip_api::load_secrets(&self.aws.load().await, source.secret_var, |var| {
+            (var == arn_var).then(|| secret_id.clone())
+        })
+        .await?;
+        let newest = secrets
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("secret {secret_id} holds no secret"))?;
+        Ok(Signer::new(family, client_id, newest))
+    }
+}
+
 /// One answer.
-struct Answer {
-    status: StatusCode,
-    body: Vec<u8>,
-    latency: Duration,
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Vec<u8>,
+    pub latency: Duration,
 }
 
 pub async fn run(args: CallArgs) -> Result<(), Error> {
-    let call = Call::new(&args)?;
+    let call = Call::new(&args).await?;
     let client = Client::new();
     if args.repeat == 1 {
         let answer = call.send(&client, 1).await?;
         eprintln!("HTTP {} in {:.1?}", answer.status, answer.latency);
         println!("{}", pretty(&answer.body));
+        if answer.status == StatusCode::UNAUTHORIZED
+            && args.url.is_some()
+            && args.secret_id.is_none()
+        {
+            eprintln!(
+                "tikivip: a deployed stack wants its own keys, not the development ones: \
+                 --secret-id (the stack's secret) and --client-id"
+            );
+        }
         return match answer.status.is_success() {
             true => Ok(()),
             false => Err(format!("the server answered {}", answer.status).into()),
@@ -85,7 +162,7 @@ pub async fn run(args: CallArgs) -> Result<(), Error> {
 }
 
 /// What every call of one invocation shares.
-struct Call {
+pub struct Call {
     method: Method,
     url: Url,
     /// The path and query as sent, without the base URL: what a GET signs.
@@ -95,8 +172,10 @@ struct Call {
 }
 
 impl Call {
-    fn new(args: &CallArgs) -> Result<Self, Error> {
-        let base_url = match &args.base_url {
+    /// Everything but the body's `{n}` and `{uuid}`: the URL, what a GET
+    /// signs, and the signer (with its secret read, if from Secrets Manager).
+    pub async fn new(args: &CallArgs) -> Result<Self, Error> {
+        let base_url = match &args.url {
             Some(url) => url.clone(),
             None => {
                 let port = dev_defaults::var_or("PORT", &dev_defaults::PORT.to_string());
@@ -127,12 +206,12 @@ impl Call {
             url,
             path_and_query: path_and_query.parse()?,
             body_template,
-            signer: args.signer.signer(),
+            signer: args.signer().await?,
         })
     }
 
     /// Signs and sends call number `n`.
-    async fn send(&self, client: &Client, n: u32) -> Result<Answer, Error> {
+    pub async fn send(&self, client: &Client, n: u32) -> Result<Answer, Error> {
         let body = self.body_template.as_ref().map(|template| {
             template
                 .replace("{n}", &n.to_string())
@@ -178,19 +257,12 @@ fn percentile(sorted: &[Duration], percent: usize) -> Duration {
 mod tests {
     use super::*;
 
-    use clap::Parser;
     use lambda_http::{Body, Response};
     use tikivip_signing::{ClientKey, HeaderFamily, Verifier};
     use tokio::net::TcpListener;
 
     use crate::dev_defaults::Credentials;
     use crate::local_api::{Route, serve};
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        call: CallArgs,
-    }
 
     /// Answers 200 when the request is signed by the development partner
     /// client over exactly what arrived, 401 otherwise.
@@ -236,19 +308,48 @@ mod tests {
                 r#"{ "event_id": "{uuid}", "n": {n} }"#,
             ],
         ] {
-            let cli = Cli::parse_from(
-                ["call", "--family=partner", "--base-url", &base_url]
+            let args = CallArgs::try_parse_from(
+                ["--family=partner", "--url", &base_url]
                     .into_iter()
                     .chain(args),
-            );
-            let call = Call::new(&cli.call).unwrap();
+            )
+            .unwrap();
+            let call = Call::new(&args).await.unwrap();
             let answer = call.send(&client, 7).await.unwrap();
-            assert_eq!(answer.status, StatusCode::OK, "{:?}", cli.call);
-            if cli.call.method == Method::POST {
+            assert_eq!(answer.status, StatusCode::OK, "{args:?}");
+            if args.method == Method::POST {
                 let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
                 assert_eq!(body["n"], 7);
                 assert!(uuid::Uuid::parse_str(body["event_id"].as_str().unwrap()).is_ok());
             }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_secret_from_secrets_manager_needs_a_client_id_not_the_development_one() {
+        let args = CallArgs::try_parse_from([
+            "GET",
+            "/v1/transactions/T1",
+            "--family=tiniapp",
+            "--secret-id=stack/tiniapp-client-secret",
+        ])
+        .unwrap();
+        // (Unless the environment names one, as it may on a developer's machine.)
+        if std::env::var("TINIAPP_CLIENT_ID").is_err() {
+            let error = Call::new(&args).await.err().unwrap().to_string();
+            assert!(
+                error.contains("--client-id or $TINIAPP_CLIENT_ID"),
+                "{error}"
+            );
+        }
+        // Either key, never both.
+        assert!(CallArgs::try_parse_from(["GET", "/v1/x", "--secret-id=s", "--secret=x"]).is_err());
+        // `--url`, and `--base-url` as before.
+        for flag in ["--url", "--base-url"] {
+            let args =
+                CallArgs::try_parse_from(["GET", "/v1/x", flag, "https://api.partner.vn/tikivip"])
+                    .unwrap();
+            assert_eq!(args.url.as_deref(), Some("https://api.partner.vn/tikivip"));
         }
     }
 

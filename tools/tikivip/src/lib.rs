@@ -9,12 +9,16 @@
 //! - [`ops`]: the operator's `redrive` and `refunds-required`; [`tiniapp_ops`]:
 //!   `tiniapp-order` and `tiniapp-set-aside`.
 //! - [`dev_defaults`]: the development credentials and settings they share.
+//! - [`output`]: how listings and times are printed (`--output json|table`);
+//!   [`aws`]: `--profile` and `--region`, as the AWS CLI takes them.
 
+pub mod aws;
 pub mod call;
 pub mod dev;
 pub mod dev_defaults;
 pub mod local_api;
 pub mod ops;
+pub mod output;
 pub mod payment_page;
 pub mod sign;
 pub mod sqs_source;

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tikivip_queue::IpnQueue;
 use tikivip_store::Store;
+use tikivip_tools::aws::AwsArgs;
+use tikivip_tools::output::OutputArgs;
 use tikivip_tools::{call, dev, dev_defaults, ops, sign, tiniapp_ops};
 
 #[derive(Parser)]
@@ -25,24 +27,25 @@ enum Command {
     Call(call::CallArgs),
     /// Serve the API on 127.0.0.1:$PORT against the local AWS emulator
     Dev,
-    /// Move every dead-lettered IPN job back to the queue with a fresh schedule
-    Redrive(Target),
-    /// List the transactions whose customers must be refunded (one JSON line each)
-    RefundsRequired(Target),
+    /// Move every dead-lettered IPN job back to the queue with a fresh
+    /// schedule; list what became of each dead letter
+    Redrive(List),
+    /// List the transactions whose customers must be refunded
+    RefundsRequired(List),
     /// Show a Tini App order and every message received about it
     TiniappOrder {
         /// The Tini App order id (`order.id` of its notifications)
         id: String,
         #[command(flatten)]
-        target: Target,
+        list: List,
     },
     /// List the Tini App messages set aside (their order unknown to Tiki)
-    TiniappSetAside(Target),
+    TiniappSetAside(List),
     /// Record a refund an operator made by hand for a refund-required payment
     RecordRefund(RecordRefund),
     /// List IPN jobs that ended in an alert: Tiki reporting SUCCESS for a
     /// failed payment, or a status answer that does not match ours
-    IpnAlerts(Target),
+    IpnAlerts(List),
 }
 
 #[derive(clap::Args)]
@@ -67,7 +70,8 @@ struct RecordRefund {
 }
 
 /// Which deployment an operator's command acts on. AWS credentials, region
-/// and endpoint come from the usual AWS settings (`AWS_PROFILE`, …).
+/// and endpoint come from the usual AWS settings (`--profile`, `--region`,
+/// `AWS_PROFILE`, `AWS_ENDPOINT_URL`, …).
 #[derive(clap::Args)]
 struct Target {
     /// The DynamoDB table (the stack's TableName output)
@@ -76,17 +80,28 @@ struct Target {
     /// The IPN queue's name (the stack's IpnQueueName output)
     #[arg(long, env = "IPN_QUEUE_NAME", default_value = "tikivip-dev-ipn")]
     queue_name: String,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+/// A command that lists things: where, and how to print them.
+#[derive(clap::Args)]
+struct List {
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 impl Target {
     /// The table alone: the Tini App commands need no queue.
     async fn store(&self) -> Store {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = self.aws.load().await;
         Store::new(aws_sdk_dynamodb::Client::new(&aws), &self.table)
     }
 
     async fn store_and_queue(&self) -> Result<(Store, IpnQueue), tikivip_tools::Error> {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = self.aws.load().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &self.table);
         let queue = IpnQueue::named(aws_sdk_sqs::Client::new(&aws), &self.queue_name).await?;
         Ok((store, queue))
@@ -108,12 +123,12 @@ async fn main() -> ExitCode {
                 .init();
             dev::run().await
         }
-        Command::Redrive(target) => redrive(&target).await,
-        Command::RefundsRequired(target) => refunds_required(&target).await,
+        Command::Redrive(list) => redrive(&list).await,
+        Command::RefundsRequired(list) => refunds_required(&list).await,
         Command::RecordRefund(args) => record_refund(&args).await,
-        Command::IpnAlerts(target) => ipn_alerts(&target).await,
-        Command::TiniappOrder { id, target } => tiniapp_order(&target, &id).await,
-        Command::TiniappSetAside(target) => tiniapp_set_aside(&target).await,
+        Command::IpnAlerts(list) => ipn_alerts(&list).await,
+        Command::TiniappOrder { id, list } => tiniapp_order(&list, &id).await,
+        Command::TiniappSetAside(list) => tiniapp_set_aside(&list).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -132,25 +147,15 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn redrive(target: &Target) -> Result<(), tikivip_tools::Error> {
-    let (store, queue) = target.store_and_queue().await?;
+async fn redrive(list: &List) -> Result<(), tikivip_tools::Error> {
+    let (store, queue) = list.target.store_and_queue().await?;
     let redriven = ops::redrive(&store, &queue).await?;
-    for id in &redriven.moved {
-        println!("{id}");
-    }
-    for id in &redriven.dropped {
-        eprintln!("{id}: its job has ended; removed from the dead-letter queue");
-    }
-    for set_aside in &redriven.set_aside {
-        eprintln!(
-            "message {} set aside in the dead-letter queue: {}",
-            set_aside.message_id, set_aside.reason
-        );
-    }
+    ops::redriven_listing(&redriven).print(list.output.format());
     eprintln!(
-        "{} IPN job(s) moved back to {}, {} set aside",
+        "{} IPN job(s) moved back to {}, {} ended meanwhile, {} set aside",
         redriven.moved.len(),
         queue.queue_url(),
+        redriven.dropped.len(),
         redriven.set_aside.len()
     );
     Ok(())
@@ -183,36 +188,34 @@ async fn record_refund(args: &RecordRefund) -> Result<(), tikivip_tools::Error> 
     Ok(())
 }
 
-async fn ipn_alerts(target: &Target) -> Result<(), tikivip_tools::Error> {
-    let (store, _) = target.store_and_queue().await?;
+async fn ipn_alerts(list: &List) -> Result<(), tikivip_tools::Error> {
+    let (store, _) = list.target.store_and_queue().await?;
     let alerts = ops::ipn_alerts(&store).await?;
-    for (txn, job) in &alerts {
-        println!("{}", ops::alert_line(txn, job));
-    }
+    ops::alerts_listing(&alerts).print(list.output.format());
     eprintln!("{} IPN alert(s)", alerts.len());
     Ok(())
 }
 
-async fn refunds_required(target: &Target) -> Result<(), tikivip_tools::Error> {
-    let (store, _) = target.store_and_queue().await?;
+async fn refunds_required(list: &List) -> Result<(), tikivip_tools::Error> {
+    let (store, _) = list.target.store_and_queue().await?;
     let transactions = ops::refunds_required(&store).await?;
-    for txn in &transactions {
-        println!("{}", ops::refund_line(txn));
-    }
+    ops::refunds_listing(&transactions).print(list.output.format());
     eprintln!("{} transaction(s) need a refund", transactions.len());
     Ok(())
 }
 
-async fn tiniapp_order(target: &Target, id: &str) -> Result<(), tikivip_tools::Error> {
-    println!("{}", tiniapp_ops::order(&target.store().await, id).await?);
+async fn tiniapp_order(list: &List, id: &str) -> Result<(), tikivip_tools::Error> {
+    let view = tiniapp_ops::order(&list.target.store().await, id).await?;
+    print!(
+        "{}",
+        tiniapp_ops::render_order(&view, list.output.format())?
+    );
     Ok(())
 }
 
-async fn tiniapp_set_aside(target: &Target) -> Result<(), tikivip_tools::Error> {
-    let ids = tiniapp_ops::set_aside(&target.store().await).await?;
-    for id in &ids {
-        println!("{id}");
-    }
+async fn tiniapp_set_aside(list: &List) -> Result<(), tikivip_tools::Error> {
+    let ids = tiniapp_ops::set_aside(&list.target.store().await).await?;
+    tiniapp_ops::set_aside_listing(&ids).print(list.output.format());
     eprintln!("{} Tini App message(s) set aside", ids.len());
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! An operator's commands: what the runbook asks for.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tikivip_domain::wire::Text;
 use tikivip_domain::{IpnJob, RefundRequest, Timestamp, Transaction, TransactionId, Vnd};
 use tikivip_queue::{IpnQueue, Redriven};
 use tikivip_store::{Refunded, Store};
-use time::format_description::well_known::Rfc3339;
 
 use crate::Error;
+use crate::output::{self, Listing};
 
 /// Moves every dead-lettered IPN job back to the queue: a spent job as one
 /// new chain of attempts with a fresh schedule, a job that ended meanwhile
@@ -60,22 +60,29 @@ pub async fn ipn_alerts(store: &Store) -> Result<Vec<(Transaction, IpnJob)>, Err
     Ok(store.ipn_alerts().await?)
 }
 
-/// One line of JSON per alert.
-pub fn alert_line(txn: &Transaction, job: &IpnJob) -> String {
-    json!({
-        "alert": job.state.as_str(),
-        "transaction_id": txn.id,
-        "tiki_transaction_id": txn.tiki_id,
-        "transaction_amount": txn.amount,
-        "status": txn.status,
-        "reason": job.last_error,
-        "updated_at": rfc3339(txn.updated_at),
-    })
-    .to_string()
-}
-
-fn rfc3339(at: Timestamp) -> String {
-    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+/// The alerts as `tikivip ipn-alerts` lists them.
+pub fn alerts_listing(alerts: &[(Transaction, IpnJob)]) -> Listing {
+    let mut listing = Listing::new(&[
+        "alert",
+        "transaction_id",
+        "tiki_transaction_id",
+        "transaction_amount",
+        "status",
+        "updated_at",
+        "reason",
+    ]);
+    for (txn, job) in alerts {
+        listing.push(vec![
+            json!(job.state.as_str()),
+            json!(txn.id),
+            json!(txn.tiki_id),
+            json!(txn.amount),
+            json!(txn.status),
+            json!(output::time(txn.updated_at)),
+            json!(job.last_error),
+        ]);
+    }
+    listing
 }
 
 /// The transactions whose customers must be refunded by an operator: Tiki
@@ -84,15 +91,50 @@ pub async fn refunds_required(store: &Store) -> Result<Vec<Transaction>, Error> 
     Ok(store.transactions_needing_refund().await?)
 }
 
-/// One line of JSON per transaction, for people and for `jq`.
-pub fn refund_line(txn: &Transaction) -> String {
-    json!({
-        "transaction_id": txn.id,
-        "tiki_transaction_id": txn.tiki_id,
-        "transaction_amount": txn.amount,
-        "refunded_amount": txn.refunded,
-        "status": txn.status,
-        "updated_at": txn.updated_at.to_string(),
-    })
-    .to_string()
+/// The transactions as `tikivip refunds-required` lists them.
+pub fn refunds_listing(transactions: &[Transaction]) -> Listing {
+    let mut listing = Listing::new(&[
+        "transaction_id",
+        "tiki_transaction_id",
+        "transaction_amount",
+        "refunded_amount",
+        "status",
+        "updated_at",
+    ]);
+    for txn in transactions {
+        listing.push(vec![
+            json!(txn.id),
+            json!(txn.tiki_id),
+            json!(txn.amount),
+            json!(txn.refunded),
+            json!(txn.status),
+            json!(output::time(txn.updated_at)),
+        ]);
+    }
+    listing
+}
+
+/// What `tikivip redrive` did with each dead letter: `moved` back to the
+/// queue, `dropped` (its job had ended), or `set_aside` (unreadable, left in
+/// the dead-letter queue; the SQS message id and why).
+pub fn redriven_listing(redriven: &Redriven) -> Listing {
+    let mut listing = Listing::new(&["outcome", "transaction_id", "message_id", "reason"]);
+    let ended = |outcome: &str, id: &TransactionId| {
+        vec![json!(outcome), json!(id), Value::Null, Value::Null]
+    };
+    for id in &redriven.moved {
+        listing.push(ended("moved", id));
+    }
+    for id in &redriven.dropped {
+        listing.push(ended("dropped", id));
+    }
+    for set_aside in &redriven.set_aside {
+        listing.push(vec![
+            json!("set_aside"),
+            Value::Null,
+            json!(set_aside.message_id),
+            json!(set_aside.reason),
+        ]);
+    }
+    listing
 }
