@@ -1,13 +1,15 @@
 //! A crash mid-way loses nothing and repeats nothing: the sweeper finishes
 //! what the outbox holds.
 
-use super::stack;
 use std::time::Duration;
+
 use tiki_simulator::notification;
 use tikivip_domain::Timestamp;
 use tikivip_domain::tiniapp::{MessageState, MessageVerdict, Order, OrderStatus, TiniAppMessage};
 use tikivip_it::tiniapp::{ago, message_id, order};
 use tikivip_store::Applied;
+
+use super::stack;
 
 #[tokio::test]
 async fn a_crash_between_the_store_write_and_the_publish_is_published_once_by_the_sweeper() {

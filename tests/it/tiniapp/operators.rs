@@ -1,10 +1,11 @@
 //! Operators see an order and its messages, signed with the partner's key.
 
-use super::stack;
 use http::StatusCode;
 use tikivip_it::stack::TINIAPP_CLIENT_ID;
 use tikivip_it::tiniapp::{ago, message_id, order};
 use tikivip_signing::Secret;
+
+use super::stack;
 
 #[tokio::test]
 async fn an_operator_sees_the_order_and_its_messages_signed_with_the_partners_key() {

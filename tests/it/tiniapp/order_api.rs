@@ -1,12 +1,13 @@
 //! Tiki's order API down or not knowing the order: retried on the schedule,
 //! dead-lettered when the schedule is spent, set aside when unknown.
 
-use super::stack;
 use http::StatusCode;
 use tiki_simulator::{Fault, FaultRoute};
 use tikivip_domain::TiniAppMessageId;
 use tikivip_domain::tiniapp::{MessageState, MessageVerdict};
 use tikivip_it::tiniapp::{ago, message_id, order};
+
+use super::stack;
 
 #[tokio::test]
 async fn the_order_api_being_down_is_retried_on_the_schedule() {

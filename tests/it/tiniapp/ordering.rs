@@ -1,9 +1,10 @@
 //! An order's status moves only forward, by `message_created_at`, never out
 //! of a final status, and is Tiki's, not the notification's.
 
-use super::{order_as, stack};
 use tikivip_domain::tiniapp::{MessageVerdict, OrderStatus};
 use tikivip_it::tiniapp::{ago, message_id, order};
+
+use super::{order_as, stack};
 
 #[tokio::test]
 async fn an_older_message_never_overwrites_a_newer_status() {

@@ -2,15 +2,17 @@
 //! concurrently Tiki sends, refused with nothing stored when it can never be
 //! valid; Tiki's resends stop at the first answer.
 
-use super::{WITHIN, stack};
+use std::time::{Duration, Instant};
+
 use http::StatusCode;
 use serde_json::json;
-use std::time::{Duration, Instant};
-use tiki_simulator::{Fault, FaultRoute, TiniAppPlatform, notification};
+use tiki_simulator::{Fault, FaultRoute, SimOrder, TiniAppPlatform, notification};
 use tikivip_domain::tiniapp::{MessageState, MessageVerdict, OrderStatus};
-use tikivip_it::stack::TINIAPP_CLIENT_ID;
+use tikivip_it::stack::{Running, TINIAPP_CLIENT_ID};
 use tikivip_it::tiniapp::{ago, message_id, order};
 use tikivip_signing::Secret;
+
+use super::{WITHIN, stack};
 
 #[tokio::test]
 async fn a_notification_is_answered_confirmed_applied_and_published_once() {
@@ -57,11 +59,7 @@ async fn a_repeated_notification_is_stored_once_processed_once_and_published_onc
         assert_eq!(again.http_status, 200, "a repeat is answered 2xx");
         assert_eq!(again.body["data"]["duplicate"], true);
     }
-    running.processed(&id).await;
-    running.process_for(Duration::from_secs(2)).await;
-    assert_eq!(running.stored_messages().await, 1);
-    assert_eq!(running.tiki().order_calls(&order.id), 1, "one processing");
-    assert_eq!(running.published().await.len(), 1);
+    once_stored_processed_and_published(&running, &id, &order).await;
 }
 
 #[tokio::test]
@@ -84,11 +82,7 @@ async fn ten_racing_copies_are_stored_once_processed_once_and_published_once() {
         .filter(|d| d.body["data"]["duplicate"] == false)
         .count();
     assert_eq!(firsts, 1, "one copy records the message");
-    running.processed(&id).await;
-    running.process_for(Duration::from_secs(2)).await;
-    assert_eq!(running.stored_messages().await, 1);
-    assert_eq!(running.tiki().order_calls(&order.id), 1, "one processing");
-    assert_eq!(running.published().await.len(), 1);
+    once_stored_processed_and_published(&running, &id, &order).await;
 }
 
 #[tokio::test]
@@ -223,4 +217,15 @@ async fn the_platform_resends_after_a_5xx_and_stops_at_the_first_answer() {
         [0, 0, 0],
         "no answer is resent on the schedule"
     );
+}
+
+/// After the copies of message `id`: one stored message, one call to Tiki's
+/// order API, one published event, also once the processor has had time
+/// for any second processing.
+async fn once_stored_processed_and_published(running: &Running, id: &str, order: &SimOrder) {
+    running.processed(id).await;
+    running.process_for(Duration::from_secs(2)).await;
+    assert_eq!(running.stored_messages().await, 1);
+    assert_eq!(running.tiki().order_calls(&order.id), 1, "one processing");
+    assert_eq!(running.published().await.len(), 1);
 }

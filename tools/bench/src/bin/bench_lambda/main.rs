@@ -12,13 +12,12 @@ mod measure;
 mod tls_front;
 mod workload;
 
-use aws_config::SdkConfig;
-use clap::Parser;
-use functions::{FUNCTIONS, Function, Kind, Secrets};
-use measure::{Series, measure};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+use aws_config::SdkConfig;
+use clap::Parser;
+use serde::Serialize;
 use tiki_simulator::{Simulator, SimulatorConfig};
 use tikivip_bench::Error;
 use tikivip_bench::events::Client;
@@ -28,6 +27,9 @@ use tikivip_domain::{TiniAppOrderId, Transaction};
 use tikivip_queue::IpnQueue;
 use tikivip_queue::tiniapp::OrderEvents;
 use tikivip_store::Store;
+
+use functions::{FUNCTIONS, Function, Kind, Secrets};
+use measure::{Series, measure};
 use tls_front::tls_front;
 
 #[derive(Parser, Debug)]

@@ -2,16 +2,18 @@
 //! Runtime API and timed from exec to its first `/next` and first response;
 //! the last one then takes a burst, and its peak RSS is read.
 
-use crate::functions::{Function, Secrets, Setting, check, environment};
-use crate::{Args, Place, Queues, World, workload};
-use serde::Serialize;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+use serde::Serialize;
 use tikivip_bench::Error;
 use tikivip_bench::local_aws;
 use tikivip_bench::runtime_api::RuntimeApi;
 use tikivip_bench::stats::Summary;
+
+use crate::functions::{Function, Secrets, Setting, check, environment};
+use crate::{Args, Place, Queues, World, workload};
 
 /// Queues made so far, to name each instance's own.
 static QUEUES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

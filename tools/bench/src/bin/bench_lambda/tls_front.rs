@@ -1,6 +1,7 @@
 //! A TLS front for the emulator: AWS's endpoints are TLS, moto is not.
 
 use std::path::Path;
+
 use tikivip_bench::Error;
 
 /// A TLS front for the emulator on 127.0.0.1 (the certificate in `dir`):

@@ -1,7 +1,6 @@
 //! Zipped package sizes (`make package`).
 
 use std::fmt::Write as _;
-
 use std::path::Path;
 
 use crate::{Args, Row, missing, over};
