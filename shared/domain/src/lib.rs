@@ -10,6 +10,7 @@ mod ids;
 mod ipn;
 mod money;
 mod payment;
+pub mod reconciliation;
 mod refund;
 mod result_code;
 mod retry_schedule;

@@ -93,6 +93,7 @@ impl Transaction {
     /// if the total would overflow (a write `check_refund` allowed cannot).
     pub fn with_refund(mut self, refund: Refund) -> Option<Transaction> {
         self.refunded = self.refunded.checked_add(refund.amount)?;
+        self.updated_at = refund.created_at;
         self.refunds.push(refund);
         Some(self)
     }
