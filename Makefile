@@ -25,7 +25,7 @@ AWS_TOOLS := bash scripts/aws-tools.sh
 # is the fallback where it is not installed.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help dev test lint moto moto-stop aws-tools browser template-lint package sam-build
+.PHONY: help dev reconcile test lint moto moto-stop aws-tools browser sftp template-lint package sam-build
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-10s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -40,13 +40,21 @@ moto-stop: ## stop the local AWS emulator
 dev: moto ## run the local API on 127.0.0.1:$PORT (3000) against the emulator
 	$(CARGO) run -p tikivip-tools --bin tikivip -- dev
 
+# Beside `make dev`: today's reconciliation (Vietnam's day, so far) through
+# the whole job, delivered to an OpenSSH server started for the run on
+# loopback; copies of the files land in reconciliation-dev/.
+DAY ?= $(shell TZ=Asia/Ho_Chi_Minh date +%F)
+reconcile: moto sftp ## run the daily reconciliation for DAY (today) against the local stack and a local OpenSSH server
+	$(CARGO) run -p tikivip-tools --bin tikivip -- reconcile --date $(DAY) --to sftp --local-sftp --dir reconciliation-dev
+
 # Every suite runs even when an earlier one fails; the target fails if any did.
 # template-lint first: cfn-lint and `sam validate --lint` on template.yaml
 # (tests/it/template.rs then holds the template against the code). aws-tools
 # before moto: every pip install into the shared .venv is done before the
 # emulator starts importing from it. browser: Debian's chromium for the
-# browser test (tests/it/browser.rs), installed when missing.
-test: aws-tools browser moto ## run every test of the workspace against the emulator, and lint the SAM template
+# browser test (tests/it/browser.rs), installed when missing. sftp: Debian's
+# openssh-server, which the reconciliation tests start on loopback.
+test: aws-tools browser sftp moto ## run every test of the workspace against the emulator, and lint the SAM template
 ifeq ($(HAVE_NEXTEST),yes)
 	status=0; \
 	$(AWS_TOOLS) lint || status=$$?; \
@@ -62,6 +70,9 @@ endif
 
 browser: ## install (once) Debian's chromium, the headless browser of the browser test
 	bash scripts/browser.sh install
+
+sftp: ## install (once) Debian's openssh-server, the SFTP peer of the reconciliation tests
+	bash scripts/sftp.sh install
 
 aws-tools: ## install (once) cfn-lint, the SAM CLI, cargo-lambda and zig, pinned, into .venv
 	$(AWS_TOOLS) install

@@ -35,6 +35,8 @@ readonly TARGET=${CARGO_TARGET_DIR:-target}
 readonly OUT=$TARGET/bench
 readonly FUNCTIONS=(create-transaction get-transaction refund ipn-receiver ipn-dispatcher ipn-outbox-sweeper
     webview tiniapp-ipn tiniapp-order tiniapp-processor)
+# Packaged and sized too, but a daily batch: no cold-start or load figures.
+readonly PACKAGED=("${FUNCTIONS[@]}" reconciliation)
 
 if [[ -n ${BENCH_QUICK:-} ]]; then
     RUNS=${BENCH_RUNS:-5}
@@ -79,7 +81,7 @@ step "1/6 build (release, x86_64): the functions, get-transaction-nowarmup, the 
 # The harness too is a release build: its TLS front's crypto (aws-lc) would
 # otherwise run unoptimised and be timed as the function's handshake.
 bins=()
-for name in "${FUNCTIONS[@]}" get-transaction-nowarmup bench-lambda bench-load bench-receipt bench-report; do
+for name in "${PACKAGED[@]}" get-transaction-nowarmup bench-lambda bench-load bench-receipt bench-reconciliation bench-report; do
     bins+=(--bin "$name")
 done
 "$CARGO" build --release "${bins[@]}"
@@ -136,6 +138,10 @@ $TARGET/release/bench-receipt --base-url "http://127.0.0.1:$BENCH_PORT" \
     --simulator-url "http://127.0.0.1:$BENCH_SIMULATOR_PORT" --count "$RECEIPTS" \
     --out "$OUT/receipt.json"
 stop_dev
+# The daily reconciliation file: the writer alone on 1,000,000 rows, then a
+# 10,000-row day end to end from the emulator.
+$TARGET/release/bench-reconciliation --rows "${BENCH_RECON_ROWS:-1000000}" \
+    --emulator-rows "${BENCH_RECON_EMULATOR_ROWS:-10000}" --out "$OUT/reconciliation.json"
 
 # ---------------------------------------------------------------- 5. packages
 step "5/6 package sizes"
@@ -149,7 +155,7 @@ else
     packages=$OUT/packages-x86_64
     label="x86_64 release binaries zipped as a PROXY (\`make package\` unavailable or skipped)"
     rm -rf "$packages"
-    for name in "${FUNCTIONS[@]}"; do
+    for name in "${PACKAGED[@]}"; do
         mkdir -p "$packages/$name"
         cp "$TARGET/release/$name" "$packages/$name/bootstrap"
         python3 - "$packages/$name" <<'EOF'
@@ -170,7 +176,7 @@ step "6/6 report"
 quick_note=
 [[ -n ${BENCH_QUICK:-} ]] && quick_note=" (BENCH_QUICK: smoke run, not figures to quote)"
 $TARGET/release/bench-report --lambda "$OUT/lambda.json" --load "$OUT/load.json" \
-    --receipt "$OUT/receipt.json" \
+    --receipt "$OUT/receipt.json" --reconciliation "$OUT/reconciliation.json" \
     --criterion $TARGET/criterion --packages "$packages" --packages-label "$label" \
     --markdown BENCHMARKS.md --command "make bench$quick_note" --elapsed $((SECONDS - started))
 echo "bench: done in $((SECONDS - started)) s; figures in BENCHMARKS.md, raw results in $OUT/"

@@ -31,9 +31,10 @@ async fn twenty_parallel_partial_refunds_never_exceed_the_amount() {
         .collect();
     assert_eq!(totals, (1..=10).map(|n| n * 10_000).collect());
     // Refunds refused by the write's condition left no request_id behind: the
-    // table holds the transaction, its Tiki id claim, its payment result and
-    // the ten refund records, nothing more.
-    assert_eq!(item_count(&api.store).await, 3 + 10);
+    // table holds the transaction, its Tiki id claim, its payment result,
+    // the ten refund records and a ledger entry for each of the twelve
+    // writes (create, settle, ten refunds), nothing more.
+    assert_eq!(item_count(&api.store).await, 3 + 10 + 12);
     let retried = api.refund(&txn, 10_000, &request_ids[19]).await;
     let retried_ok = succeeded
         .iter()
@@ -75,8 +76,8 @@ async fn ten_parallel_creates_with_one_tiki_id_make_one_transaction() {
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert_eq!(
         item_count(&api.store).await,
-        2,
-        "one transaction and its Tiki id claim"
+        3,
+        "one transaction, its Tiki id claim and one ledger entry"
     );
 }
 
@@ -98,5 +99,5 @@ async fn parallel_creates_with_two_amounts_keep_the_first_and_refuse_the_other()
             .iter()
             .all(|r| r.code() == 0 || (r.status.as_u16(), r.code()) == (409, 5))
     );
-    assert_eq!(item_count(&api.store).await, 2);
+    assert_eq!(item_count(&api.store).await, 3);
 }

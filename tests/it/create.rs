@@ -61,8 +61,8 @@ async fn create_again_with_the_same_amount_returns_the_same_transaction() {
     assert_eq!(first, again);
     assert_eq!(
         item_count(&api.store).await,
-        2,
-        "one transaction and its Tiki id claim"
+        3,
+        "one transaction, its Tiki id claim and its ledger entry"
     );
 }
 
@@ -81,7 +81,7 @@ async fn create_again_with_another_amount_fails_and_changes_nothing() {
     assert!(other.body["data"].is_null());
     let stored = api.lookup(first["transaction_id"].as_str().unwrap()).await;
     assert_eq!(stored.ok()["transaction_amount"], 99_000);
-    assert_eq!(item_count(&api.store).await, 2);
+    assert_eq!(item_count(&api.store).await, 3);
 }
 
 #[tokio::test]

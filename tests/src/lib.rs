@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod emulator;
 pub mod openapi;
+pub mod reconciliation;
 pub mod stack;
 pub mod tiniapp;
 

@@ -94,6 +94,19 @@ pub async fn load_secrets(
     load_secrets_with(name, env, |arn| fetch_secret_string(aws, arn)).await
 }
 
+/// The whole text of the setting `name` (a JSON document, say): from the
+/// Secrets Manager secret `name_ARN` names, else from the variable `name`.
+pub async fn load_secret_text(
+    aws: &SdkConfig,
+    name: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<String, Error> {
+    match source(name, env)? {
+        Source::Variable(value) => Ok(value),
+        Source::SecretsManager { arn } => fetch_secret_string(aws, arn).await,
+    }
+}
+
 async fn keys_with<F, Fut>(
     id_var: &str,
     secret_var: &str,

@@ -19,8 +19,8 @@ use tikivip_signing::{Verifier, signed_part};
 
 pub use base_path::BasePath;
 pub use config::{
-    ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secrets, required_env,
-    verifier_and_store,
+    ARN_SUFFIX, keys_and_store, keys_from_env, load_aws_config, load_secret_text, load_secrets,
+    required_env, verifier_and_store,
 };
 pub use error::Error;
 pub use logging::init_tracing;

@@ -35,6 +35,10 @@ pub enum Metric {
     /// In VND.
     RefundedAmount,
     SignatureRefusals,
+    /// Rows in a day's reconciliation file.
+    ReconciliationRows,
+    /// Transactions on which Tiki's results and ours disagree.
+    ReconciliationMismatches,
 }
 
 impl Metric {
@@ -58,6 +62,8 @@ impl Metric {
             Metric::Refunds => "Refunds",
             Metric::RefundedAmount => "RefundedAmount",
             Metric::SignatureRefusals => "SignatureRefusals",
+            Metric::ReconciliationRows => "ReconciliationRows",
+            Metric::ReconciliationMismatches => "ReconciliationMismatches",
         }
     }
 

@@ -35,6 +35,14 @@ pub enum Error {
     /// A payment result that contradicts what the transaction already holds.
     #[error("{0}")]
     ContradictingPaymentResult(String),
+    /// A setting (an environment variable) outside the values it accepts; the
+    /// message names the variable and what it accepts.
+    #[error("{0}")]
+    Config(String),
+    /// A reconciliation file that could not be written or read: an I/O
+    /// failure, or a malformed row of Tiki's (the message gives its line).
+    #[error("{0}")]
+    File(String),
 }
 
 impl Error {
@@ -52,6 +60,8 @@ impl Error {
             Error::NotRefundable(_) | Error::ContradictingPaymentResult(_) => {
                 ResultCode::InvalidRequest
             }
+            // Our own set-up or batch work, not the caller's request.
+            Error::Config(_) | Error::File(_) => ResultCode::SystemError,
         }
     }
 }

@@ -7,6 +7,8 @@
 mod codec;
 mod error;
 mod ipn_jobs;
+mod ledger;
+mod reconciliation;
 mod refunds;
 pub mod schema;
 mod settlement;
@@ -18,6 +20,8 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 
 pub use error::Error;
+pub use ledger::LedgerShard;
+pub use reconciliation::{Delivery, ResultsRead};
 pub use refunds::Refunded;
 pub use tiniapp::{Applied, Receipt, StoredMessage, attention as tiniapp_attention};
 pub use transactions::Created;

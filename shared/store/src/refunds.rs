@@ -1,9 +1,10 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use tikivip_domain::reconciliation::ChangeKind;
 use tikivip_domain::{
-    Error as Refusal, Fingerprint, Refund, RefundReceipt, RefundRequest, Timestamp, Transaction,
-    TransactionStatus,
+    Error as Refusal, Fingerprint, Refund, RefundOrigin, RefundReceipt, RefundRequest, Timestamp,
+    Transaction, TransactionStatus,
 };
 
 use crate::codec::{Reader, attr, item_with_key, n, refund_to_value, s, timestamp};
@@ -53,21 +54,27 @@ impl Store {
                 };
             }
             let refund = request.refund(now);
+            let kind = match refund.origin {
+                RefundOrigin::Tiki => ChangeKind::Refunded,
+                RefundOrigin::Operator { .. } => ChangeKind::RefundedByOperator,
+            };
+            let after = txn
+                .clone()
+                .with_refund(refund.clone())
+                .ok_or_else(|| Error::corrupt("transaction", "refund total out of range"))?;
             let writes = vec![
                 self.put(
                     self.refund_request_item(request, &refund, &fingerprint),
                     NOT_EXISTS,
                 )?,
                 self.add_refund(&txn, &refund)?,
+                self.ledger_put(&after, kind)?,
             ];
             match self.transact(writes).await? {
                 Transacted::Committed => {
-                    let receipt = txn
-                        .with_refund(refund)
-                        .and_then(|after| after.refund_receipt(&request.request_id))
-                        .ok_or_else(|| {
-                            Error::corrupt("transaction", "refund total out of range")
-                        })?;
+                    let receipt = after.refund_receipt(&request.request_id).ok_or_else(|| {
+                        Error::corrupt("transaction", "refund missing from its transaction")
+                    })?;
                     return Ok(Refunded {
                         receipt,
                         is_new: true,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use tikivip_domain::reconciliation::ChangeKind;
 use tikivip_domain::{
     Error as Refusal, EventId, IpnState, PaymentOutcome, PaymentResult, RecordedPaymentResult,
     Settlement, Timestamp, Transaction, TransactionId, TransactionStatus, Verdict,
@@ -105,7 +106,14 @@ impl Store {
             payment_result_item(result, &Verdict::Accepted, now),
             "attribute_not_exists(pk)",
         )?;
-        let writes = vec![TransactWriteItem::builder().update(update).build(), audit];
+        let writes = vec![
+            TransactWriteItem::builder().update(update).build(),
+            audit,
+            self.ledger_put(
+                &settled(txn.clone(), next, result, now),
+                ChangeKind::Settled,
+            )?,
+        ];
         Ok(matches!(
             self.transact(writes).await?,
             Transacted::Committed

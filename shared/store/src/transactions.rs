@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use tikivip_domain::reconciliation::ChangeKind;
 use tikivip_domain::{
     Error as Refusal, NewTransaction, TikiTransactionId, Transaction, TransactionId,
 };
@@ -157,6 +158,7 @@ impl Store {
                 transaction_to_item(&txn, transaction_key(&txn.id)),
                 NOT_EXISTS,
             )?,
+            self.ledger_put(&txn, ChangeKind::Created)?,
         ];
         match self.transact(writes).await? {
             Transacted::Committed => Ok(Created {

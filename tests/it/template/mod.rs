@@ -160,6 +160,7 @@ mod functions;
 mod outputs_and_secrets;
 mod permissions;
 mod queue;
+mod reconciliation;
 mod routes;
 mod settings;
 mod table;

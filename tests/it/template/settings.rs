@@ -19,7 +19,14 @@ pub(super) const READERS: &[&str] = &[
     "keys_and_store",
     "verifier_and_store",
     "refresh_keys",
+    "load_secret_text",
 ];
+
+/// Settings read under names the code computes from a prefix, by the reader
+/// named beside it: a function whose sources call it may set any setting of
+/// that prefix (the reader refuses a bad value; the README lists them).
+pub(super) const READ_BY_PREFIX: &[(&str, &str)] =
+    &[("RECONCILIATION_", "ReconciliationFormat::from_vars")];
 
 /// Settings the code reads only to override a default.
 pub(super) const OPTIONAL: &[&str] = &[
@@ -33,6 +40,8 @@ pub(super) const OPTIONAL: &[&str] = &[
     "TIKI_BASE_URL",
     // A custom domain's base path; empty without one (shared/api run()).
     "API_BASE_PATH",
+    // shared/sftp's test server (feature `test-support`, never in a function).
+    "SSHD",
 ];
 
 /// Settings a dependency reads in a constructor the function never calls,
@@ -79,6 +88,8 @@ pub(super) const NOT_READ_BY_OUR_CODE: &[&str] = &["RUST_LOG", "SECRETS_REVISION
 pub(super) struct Settings {
     all: BTreeSet<String>,
     secrets: BTreeSet<String>,
+    /// Prefixes of settings read under computed names ([`READ_BY_PREFIX`]).
+    prefixes: BTreeSet<String>,
 }
 
 /// The workspace crates a crate depends on (normal dependencies), by path.
@@ -236,12 +247,20 @@ pub(super) fn settings_read_by(binary: &str) -> Settings {
                     .collect();
                 if matches!(
                     *reader,
-                    "keys_from_env" | "keys_and_store" | "verifier_and_store"
+                    "keys_from_env" | "keys_and_store" | "verifier_and_store" | "load_secret_text"
                 ) {
                     settings.secrets.extend(names.last().cloned());
                 }
                 settings.all.extend(names);
             }
+        }
+    }
+    for (prefix, reader) in READ_BY_PREFIX {
+        if sources_of(&workspace().join("functions").join(binary))
+            .iter()
+            .any(|(_, code)| code.contains(reader))
+        {
+            settings.prefixes.insert((*prefix).to_owned());
         }
     }
     settings
@@ -296,6 +315,10 @@ fn every_setting_the_code_reads_is_set_and_nothing_else() {
         }
         for name in env.keys() {
             let known = read.all.contains(name)
+                || read
+                    .prefixes
+                    .iter()
+                    .any(|prefix| name.starts_with(prefix.as_str()))
                 || NOT_READ_BY_OUR_CODE.contains(&name.as_str())
                 || name
                     .strip_suffix(tikivip_api::ARN_SUFFIX)

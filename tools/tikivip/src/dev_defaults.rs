@@ -14,6 +14,8 @@ pub const PORT: u16 = 3000;
 pub const AWS_ENDPOINT_URL: &str = "http://127.0.0.1:5005";
 pub const AWS_REGION: &str = "ap-southeast-1";
 pub const TABLE_NAME: &str = "tikivip-dev";
+/// The reconciliation archive (`tikivip reconcile`).
+pub const ARCHIVE_BUCKET: &str = "tikivip-dev-archive";
 
 /// Where one header family's credentials come from.
 pub struct ClientSource {

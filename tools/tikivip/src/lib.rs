@@ -8,6 +8,7 @@
 //!   `tikivip dev` and in tests.
 //! - [`ops`]: the operator's `redrive` and `refunds-required`; [`tiniapp_ops`]:
 //!   `tiniapp-order` and `tiniapp-set-aside`.
+//! - [`reconcile`]: `tikivip reconcile`, a day's files by hand.
 //! - [`dev_defaults`]: the development credentials and settings they share.
 //! - [`output`]: how listings and times are printed (`--output json|table`);
 //!   [`aws`]: `--profile` and `--region`, as the AWS CLI takes them.
@@ -20,6 +21,7 @@ pub mod local_api;
 pub mod ops;
 pub mod output;
 pub mod payment_page;
+pub mod reconcile;
 pub mod sign;
 pub mod sqs_source;
 pub mod stack;

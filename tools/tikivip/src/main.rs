@@ -7,7 +7,7 @@ use tikivip_queue::IpnQueue;
 use tikivip_store::Store;
 use tikivip_tools::aws::AwsArgs;
 use tikivip_tools::output::OutputArgs;
-use tikivip_tools::{call, dev, dev_defaults, ops, sign, tiniapp_ops};
+use tikivip_tools::{call, dev, dev_defaults, ops, reconcile, sign, tiniapp_ops};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +46,9 @@ enum Command {
     /// List IPN jobs that ended in an alert: Tiki reporting SUCCESS for a
     /// failed payment, or a status answer that does not match ours
     IpnAlerts(List),
+    /// Produce or re-send one day's reconciliation files (to a local
+    /// folder, to S3, or to Tiki's SFTP), or show its mismatch reports
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 #[derive(clap::Args)]
@@ -129,6 +132,7 @@ async fn main() -> ExitCode {
         Command::IpnAlerts(list) => ipn_alerts(&list).await,
         Command::TiniappOrder { id, list } => tiniapp_order(&list, &id).await,
         Command::TiniappSetAside(list) => tiniapp_set_aside(&list).await,
+        Command::Reconcile(args) => reconcile::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

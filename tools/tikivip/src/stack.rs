@@ -105,6 +105,12 @@ impl Stack {
             .await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
         store.create_table().await?;
+        // The reconciliation archive, for `tikivip reconcile` against the stack.
+        let bucket = std::env::var("ARCHIVE_BUCKET")
+            .unwrap_or_else(|_| crate::dev_defaults::ARCHIVE_BUCKET.to_owned());
+        tikivip_archive::Archive::new(aws_sdk_s3::Client::new(&aws), bucket)
+            .create_bucket()
+            .await?;
         let sqs = aws_sdk_sqs::Client::new(&aws);
         let queue = IpnQueue::create(sqs.clone(), &config.queue_name, QUEUE_VISIBILITY)
             .await?

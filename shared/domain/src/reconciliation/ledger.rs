@@ -170,7 +170,9 @@ impl<I: Iterator<Item = Result<LedgerEntry, E>>, E> Iterator for DayRows<I, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{NewTransaction, Refund, RefundId, RequestId, TikiTransactionId, TransactionStatus, Vnd};
+    use crate::{
+        NewTransaction, Refund, RefundId, RequestId, TikiTransactionId, TransactionStatus, Vnd,
+    };
     use time::macros::datetime;
 
     fn created(at: Timestamp) -> Transaction {
@@ -240,7 +242,12 @@ mod tests {
     fn a_change_belongs_to_the_vietnamese_day_it_happened_on() {
         let txn = created(datetime!(2023-04-14 23:59:59.999 +7));
         let late = settled(txn, datetime!(2023-04-15 00:00:00.000 +7));
-        assert_eq!(LedgerEntry::after(&late, ChangeKind::Settled).day().compact(), "20230415");
+        assert_eq!(
+            LedgerEntry::after(&late, ChangeKind::Settled)
+                .day()
+                .compact(),
+            "20230415"
+        );
     }
 
     #[test]
@@ -278,7 +285,9 @@ mod tests {
             expected.push(LedgerEntry::after(&txn, ChangeKind::Created).row);
         }
         expected.sort_by(|a, b| a.transaction_id.cmp(&b.transaction_id));
-        let rows: Vec<_> = day_rows(sharded(&entries)).collect::<Result<_, _>>().unwrap();
+        let rows: Vec<_> = day_rows(sharded(&entries))
+            .collect::<Result<_, _>>()
+            .unwrap();
         assert_eq!(rows, expected);
     }
 

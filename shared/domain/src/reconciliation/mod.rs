@@ -8,10 +8,22 @@
 //! produces the same bytes, whatever happened to its transactions since.
 
 mod day;
+mod file;
+mod format;
 mod ledger;
+mod results;
+#[cfg(test)]
+mod testing;
+mod time_format;
 
-pub use day::ReconDay;
-pub use ledger::{ChangeKind, LedgerEntry, SHARD_COUNT, day_rows, shard_of};
+pub use day::{ReconDay, VIETNAM};
+pub use file::{DayFileWriter, WrittenFile};
+pub use format::{
+    Column, CsvLayout, LineEnding, ReconciliationFormat, StatusNames, TIKI_MAX_ROWS_PER_FILE,
+};
+pub use ledger::{ChangeKind, DayRows, LedgerEntry, SHARD_COUNT, day_rows, shard_of};
+pub use results::{Mismatch, MismatchKind, TikiRow, compare, read_tiki_rows};
+pub use time_format::TimeFormat;
 
 use crate::{TikiTransactionId, Timestamp, TransactionId, TransactionStatus, Vnd};
 
