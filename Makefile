@@ -44,8 +44,9 @@ dev: moto ## run the local API on 127.0.0.1:$PORT (3000) against the emulator
 # the whole job, delivered to an OpenSSH server started for the run on
 # loopback; copies of the files land in reconciliation-dev/.
 DAY ?= $(shell TZ=Asia/Ho_Chi_Minh date +%F)
+RECONCILIATION_PARTNER_NAME ?= devpartner
 reconcile: moto sftp ## run the daily reconciliation for DAY (today) against the local stack and a local OpenSSH server
-	$(CARGO) run -p tikivip-tools --bin tikivip -- reconcile --date $(DAY) --to sftp --local-sftp --dir reconciliation-dev
+	RECONCILIATION_PARTNER_NAME=$(RECONCILIATION_PARTNER_NAME) $(CARGO) run -p tikivip-tools --bin tikivip -- reconcile --date $(DAY) --to sftp --local-sftp --dir reconciliation-dev
 
 # Every suite runs even when an earlier one fails; the target fails if any did.
 # template-lint first: cfn-lint and `sam validate --lint` on template.yaml
