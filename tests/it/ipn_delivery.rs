@@ -347,7 +347,6 @@ async fn a_job_released_twice_is_delivered_without_contradiction() {
     let job = running.job(&id).await;
     let copy = tikivip_queue::IpnMessage {
         transaction_id: TransactionId::parse(&id).unwrap(),
-        ipn: job.ipn,
         chain: job.chain,
     };
     running.stack.queue.enqueue(&copy).await.unwrap();

@@ -135,7 +135,8 @@ pub async fn paid_at(store: &Store, txn: &Transaction, at: Timestamp) -> Transac
         event_id: EventId::parse(format!("evt-{}", uuid::Uuid::now_v7().simple())).unwrap(),
         occurred_at: at,
     };
-    store.settle(&result, at).await.unwrap().1
+    store.settle(&result, at).await.unwrap();
+    store.transaction(&txn.id).await.unwrap().unwrap()
 }
 
 /// A refund of `amount` from Tiki at `at`.

@@ -257,6 +257,7 @@ fn failure_reason(tried: &tikivip_domain::Attempt) -> Option<String> {
 fn dead_letter(message: IpnMessage, job: &IpnJob, now: Timestamp) -> DeadLetter {
     DeadLetter {
         message,
+        ipn: job.ipn.clone(),
         attempts: job.attempts,
         last_error: job.last_error.clone(),
         dead_at: now,

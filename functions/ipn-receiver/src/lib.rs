@@ -2,7 +2,10 @@
 //!
 //! Signed with `X-Partner-*` and the payment core's own secret, so a Tiki key
 //! cannot settle a payment. The result settles the transaction once; the same
-//! write puts its IPN job in the outbox, which is then released to the queue.
+//! write puts its IPN job in the outbox, and the job is then put on the queue.
+//! Two round trips on the common path: the write (nothing is read before it)
+//! and the enqueue; the dispatcher's first recorded attempt takes the job out
+//! of the outbox.
 
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -11,8 +14,8 @@ use tikivip_api::{
     Error, Failures, Handler, load_aws_config, reply, verified_body, verifier_and_store,
 };
 use tikivip_domain::wire::parse_json;
-use tikivip_domain::{Ipn, PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
-use tikivip_queue::{IpnQueue, Outbox};
+use tikivip_domain::{PaymentResult, Settlement, Timestamp, TransactionId, TransactionStatus};
+use tikivip_queue::{IpnMessage, IpnQueue};
 use tikivip_signing::{HeaderFamily, Verifier};
 use tikivip_store::Store;
 
@@ -28,15 +31,15 @@ pub struct Received {
 pub struct IpnReceiver {
     verifier: Verifier,
     store: Store,
-    outbox: Outbox,
+    queue: IpnQueue,
 }
 
 impl IpnReceiver {
     pub fn new(verifier: Verifier, store: Store, queue: IpnQueue) -> Self {
         IpnReceiver {
             verifier,
-            outbox: Outbox::new(store.clone(), queue),
             store,
+            queue,
         }
     }
 
@@ -63,24 +66,33 @@ impl IpnReceiver {
         let result: PaymentResult = parse_json(body)?;
         let settled = self.store.settle(&result, Timestamp::now_utc()).await;
         metrics::count(match &settled {
-            Ok((Settlement::Settled(_), _)) => Metric::PaymentResultsAccepted,
-            Ok((Settlement::Duplicate, _)) => Metric::PaymentResultsDuplicate,
+            Ok(Settlement::Settled(_)) => Metric::PaymentResultsAccepted,
+            Ok(Settlement::Duplicate) => Metric::PaymentResultsDuplicate,
             Err(_) => Metric::PaymentResultsRefused,
         });
-        let (settlement, txn) = settled?;
-        if let (Settlement::Settled(_), Some(ipn)) = (settlement, Ipn::for_settled(&txn)) {
-            tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, status = %txn.status, event_id = %result.event_id, "transaction settled");
-            // The job is safe in the outbox: a failure here only delays it
-            // until the next sweep, so the payment core still gets its 200.
-            // A new settlement starts chain 0 of its job.
-            if let Err(err) = self.outbox.release(ipn, 0).await {
-                metrics::count(Metric::OutboxReleaseFailures);
-                tracing::error!(transaction_id = %txn.id, error = %err, "IPN job left in the outbox for the sweeper");
+        let settlement = settled?;
+        let status = match settlement {
+            Settlement::Settled(status) => {
+                tracing::info!(transaction_id = %result.transaction_id, %status, event_id = %result.event_id, "transaction settled");
+                // The job is safe in the outbox: a failure here only delays it
+                // until the next sweep, so the payment core still gets its 200.
+                // A new settlement starts chain 0 of its job.
+                let job = IpnMessage {
+                    transaction_id: result.transaction_id.clone(),
+                    chain: 0,
+                };
+                if let Err(err) = self.queue.enqueue(&job).await {
+                    metrics::count(Metric::OutboxReleaseFailures);
+                    tracing::error!(transaction_id = %result.transaction_id, error = %err, "IPN job left in the outbox for the sweeper");
+                }
+                status
             }
-        }
+            // A duplicate repeats the status the transaction holds.
+            Settlement::Duplicate => result.outcome.status(),
+        };
         Ok(Received {
-            transaction_id: txn.id,
-            status: txn.status,
+            transaction_id: result.transaction_id,
+            status,
             duplicate: settlement == Settlement::Duplicate,
         })
     }

@@ -46,16 +46,35 @@ impl PaymentResult {
         created_at: Timestamp,
         now: Timestamp,
     ) -> Result<(), crate::Error> {
-        let earliest = created_at - CLOCK_SKEW;
-        let latest = now + CLOCK_SKEW;
-        if self.occurred_at < earliest || self.occurred_at > latest {
-            return Err(crate::Error::InvalidRequest(format!(
-                "occurred_at {} is outside the plausible range: not before the transaction was created ({created_at}) nor after now ({now}), each within {} minutes",
-                self.occurred_at,
-                CLOCK_SKEW.whole_minutes()
-            )));
+        self.check_not_in_the_future(now)?;
+        if created_at > self.created_no_later_than() {
+            return Err(self.implausible(Some(created_at), now));
         }
         Ok(())
+    }
+
+    /// The half of [`Self::check_occurred_at`] that needs no transaction:
+    /// checked before the write, whose condition holds the other half
+    /// ([`Self::created_no_later_than`]).
+    pub fn check_not_in_the_future(&self, now: Timestamp) -> Result<(), crate::Error> {
+        if self.occurred_at > now + CLOCK_SKEW {
+            return Err(self.implausible(None, now));
+        }
+        Ok(())
+    }
+
+    /// The latest creation time of a transaction this result can settle.
+    pub fn created_no_later_than(&self) -> Timestamp {
+        self.occurred_at + CLOCK_SKEW
+    }
+
+    fn implausible(&self, created_at: Option<Timestamp>, now: Timestamp) -> crate::Error {
+        let created = created_at.map_or_else(|| "its creation".to_owned(), |at| at.to_string());
+        crate::Error::InvalidRequest(format!(
+            "occurred_at {} is outside the plausible range: not before the transaction was created ({created}) nor after now ({now}), each within {} minutes",
+            self.occurred_at,
+            CLOCK_SKEW.whole_minutes()
+        ))
     }
 }
 

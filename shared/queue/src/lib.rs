@@ -1,7 +1,9 @@
 //! The queue of IPN jobs on SQS.
 //!
-//! A message names one settled transaction and carries its IPN, so that a
-//! message in the dead-letter queue says on its own what was not delivered.
+//! A message names one settled transaction and the chain of attempts it
+//! belongs to; the dispatcher reads the job itself from the transaction. A
+//! dead letter also carries the IPN, so that it says on its own what was not
+//! delivered.
 //! Retry delays use SQS itself: a failed message is hidden for the delay
 //! (its visibility timeout) and reported as a batch item failure.
 
@@ -38,7 +40,6 @@ pub const MAX_RECEIVE_COUNT: u32 = 20;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IpnMessage {
     pub transaction_id: TransactionId,
-    pub ipn: Ipn,
     /// The chain of attempts it belongs to ([`tikivip_domain::IpnJob::chain`]).
     #[serde(default)]
     pub chain: u32,
@@ -58,6 +59,8 @@ pub struct Received {
 pub struct DeadLetter {
     #[serde(flatten)]
     pub message: IpnMessage,
+    /// What was not delivered, for whoever reads the dead-letter queue.
+    pub ipn: Ipn,
     pub attempts: u32,
     pub last_error: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -412,10 +415,11 @@ fn to_json<T: Serialize>(value: &T) -> String {
 
 /// Moves IPN jobs from the outbox (on their transactions) to the queue.
 ///
-/// The settling write puts each job in the outbox; releasing it right away
-/// only saves time. If the process dies before, or SQS is down, the scheduled
-/// sweep releases it later: no job is lost, and a job released twice is
-/// delivered idempotently by the dispatcher.
+/// The settling write puts each job in the outbox; the receiver enqueues it
+/// right away, which only saves time, and the dispatcher's first recorded
+/// attempt takes it out. If the process dies before, or SQS is down, the
+/// scheduled sweep releases it later: no job is lost, and a job released
+/// twice is delivered idempotently by the dispatcher.
 #[derive(Clone, Debug)]
 pub struct Outbox {
     store: Store,
@@ -428,13 +432,12 @@ impl Outbox {
     }
 
     /// Puts the IPN job of a settled transaction on the queue, then takes it
-    /// out of the outbox.
-    pub async fn release(&self, ipn: Ipn, chain: u32) -> Result<(), Error> {
-        let id = ipn.transaction_id.clone();
+    /// out of the outbox, so that a job the dispatcher is slow to reach is
+    /// released once by the sweep, not at every sweep.
+    pub async fn release(&self, id: TransactionId, chain: u32) -> Result<(), Error> {
         self.queue
             .enqueue(&IpnMessage {
                 transaction_id: id.clone(),
-                ipn,
                 chain,
             })
             .await?;
@@ -456,7 +459,7 @@ impl Outbox {
         };
         for (id, _) in waiting.into_iter().filter(|(_, at)| *at <= settled_before) {
             let released = match self.store.ipn_job(&id).await? {
-                Some(job) => self.release(job.ipn, job.chain).await,
+                Some(job) => self.release(id.clone(), job.chain).await,
                 None => Err(Error::Malformed(format!(
                     "outbox entry {id} has no IPN job"
                 ))),

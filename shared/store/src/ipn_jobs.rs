@@ -38,9 +38,10 @@ impl Store {
         }))
     }
 
-    /// Every IPN job not yet put on the queue, oldest first, with the time its
-    /// transaction was settled: the receiver that settled it died, or the
-    /// queue was down, or the receiver has not released it yet.
+    /// Every IPN job in the outbox, oldest first, with the time its
+    /// transaction was settled: jobs the dispatcher has not attempted yet,
+    /// usually because the receiver that settled it died or the queue was
+    /// down, or because the dispatcher has not reached it yet.
     pub async fn ipn_outbox(&self) -> Result<Vec<(TransactionId, Timestamp)>, Error> {
         let items = self.attention(attention::IPN_OUTBOX, None).await?;
         items
@@ -108,14 +109,17 @@ impl Store {
             }
             None => remove.push("ipn_next_attempt_at"),
         }
-        if let Some(flag) = attention_for(job.state) {
-            set.extend(["attention = :flag", "attention_at = :now"]);
-            values.insert(":flag".to_owned(), s(flag));
+        match attention_for(job.state) {
+            Some(flag) => {
+                set.extend(["attention = :flag", "attention_at = :now"]);
+                values.insert(":flag".to_owned(), s(flag));
+            }
+            // An attempt proves the job reached the dispatcher: it leaves the
+            // outbox (the receiver only enqueues it). Delivered takes it out
+            // of every list.
+            None => remove.extend(["attention", "attention_at"]),
         }
         let condition = if job.state == IpnState::Delivered {
-            // Delivered takes the job out of every list (the outbox included:
-            // a job Tiki has needs no release).
-            remove.extend(["attention", "attention_at"]);
             values.insert(":delivered".to_owned(), s(IpnState::Delivered.as_str()));
             "ipn_state <> :delivered"
         } else {

@@ -80,7 +80,7 @@ impl Store {
                         is_new: true,
                     });
                 }
-                Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
+                Transacted::ConditionFailed(cancelled) if cancelled.failed(0) => {
                     // The request_id was taken meanwhile: a racing replay or a reuse.
                     return self
                         .replayed_refund(request, &fingerprint)

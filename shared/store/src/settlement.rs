@@ -3,15 +3,17 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
-use tikivip_domain::reconciliation::ChangeKind;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use tikivip_domain::{
     Error as Refusal, EventId, IpnState, PaymentOutcome, PaymentResult, RecordedPaymentResult,
-    Settlement, Timestamp, Transaction, TransactionId, TransactionStatus, Verdict,
+    Settlement, Timestamp, TransactionId, TransactionStatus, Verdict,
 };
 
 use crate::codec::{
     Item, Reader, attention, attr, ipn_attr, item_with_key, n, rfc3339, s, timestamp,
+    transaction_from_item,
 };
 use crate::schema::{
     PAYMENT_RESULT_PREFIX, payment_result_key, transaction_key, transaction_partition,
@@ -25,38 +27,39 @@ impl Store {
     /// job and puts it in the outbox, so a settled transaction always has
     /// exactly one job, whatever happens to the process afterwards.
     ///
-    /// A result repeating the current status is a [`Settlement::Duplicate`] and
-    /// changes nothing; a contradicting one is refused. Either way the result is
-    /// recorded in the transaction's audit trail.
+    /// The write comes first and nothing is read before it: its condition
+    /// holds every rule, and only when it fails is the transaction (returned
+    /// by the failed condition itself) judged, to tell a duplicate from a
+    /// refusal. A result repeating the current status is a
+    /// [`Settlement::Duplicate`] and changes nothing; a contradicting one is
+    /// refused. Either way the result is recorded in the audit trail.
     pub async fn settle(
         &self,
         result: &PaymentResult,
         now: Timestamp,
-    ) -> Result<(Settlement, Transaction), Error> {
-        let txn = self
-            .transaction(&result.transaction_id)
-            .await?
-            .ok_or(Refusal::TransactionNotFound)?;
-        let (decision, txn) = match txn.settle(result, now) {
-            Ok(Settlement::Settled(next)) => {
-                if self.write_settlement(&txn, next, result, now).await? {
-                    return Ok((Settlement::Settled(next), settled(txn, next, result, now)));
-                }
-                // Another result settled it first: decide again against what it holds.
-                let current = self
-                    .transaction(&result.transaction_id)
-                    .await?
-                    .ok_or(Refusal::TransactionNotFound)?;
-                (current.settle(result, now), current)
-            }
-            other => (other, txn),
+    ) -> Result<Settlement, Error> {
+        let next = result.outcome.status();
+        let decision = match result.check_not_in_the_future(now) {
+            // Refused before any write; a result for an unknown transaction
+            // has no audit trail to go in.
+            Err(refusal) => match self.transaction(&result.transaction_id).await? {
+                Some(_) => Err(refusal),
+                None => return Err(Refusal::TransactionNotFound.into()),
+            },
+            Ok(()) => match self.write_settlement(result, next, now).await? {
+                Written::Settled => return Ok(Settlement::Settled(next)),
+                Written::Refused(Some(item)) => transaction_from_item(&item)?.settle(result, now),
+                Written::Refused(None) => return Err(Refusal::TransactionNotFound.into()),
+            },
         };
         match decision {
             Ok(Settlement::Duplicate) => {
                 self.record_payment_result(result, &Verdict::Duplicate, now)
                     .await?;
-                Ok((Settlement::Duplicate, txn))
+                Ok(Settlement::Duplicate)
             }
+            // The condition failed on a transaction the rules would settle:
+            // it changed between the check and now; the caller may retry.
             Ok(Settlement::Settled(_)) => Err(Error::Contention),
             Err(refusal) => {
                 self.record_payment_result(result, &Verdict::Refused(refusal.to_string()), now)
@@ -66,15 +69,14 @@ impl Store {
         }
     }
 
-    /// Whether the transition was written (false: the transaction was no
-    /// longer PENDING with that amount).
+    /// The transition, its audit record and its ledger entry, in one write
+    /// whose condition is every rule of a settlement.
     async fn write_settlement(
         &self,
-        txn: &Transaction,
-        next: TransactionStatus,
         result: &PaymentResult,
+        next: TransactionStatus,
         now: Timestamp,
-    ) -> Result<bool, Error> {
+    ) -> Result<Written, Error> {
         let mut set = "SET #status = :next, updated_at = :now, ipn_state = :ipn_pending, \
                        ipn_attempts = :zero, ipn_chain = :zero, attention = :outbox, attention_at = :now"
             .to_owned();
@@ -85,7 +87,11 @@ impl Store {
                 ":pending".to_owned(),
                 s(TransactionStatus::Pending.as_str()),
             ),
-            (":amount".to_owned(), n(txn.amount)),
+            (":amount".to_owned(), n(result.amount)),
+            (
+                ":created_by".to_owned(),
+                timestamp(result.created_no_later_than()),
+            ),
             (":ipn_pending".to_owned(), s(IpnState::Pending.as_str())),
             (":zero".to_owned(), AttributeValue::N("0".into())),
             (":outbox".to_owned(), s(attention::IPN_OUTBOX)),
@@ -94,13 +100,17 @@ impl Store {
             set.push_str(", partner_banking_method = :method");
             values.insert(":method".to_owned(), s(method.as_str()));
         }
+        // Timestamps are stored fixed-width in UTC, so they compare as strings.
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(item_with_key(transaction_key(&txn.id))))
+            .set_key(Some(item_with_key(transaction_key(&result.transaction_id))))
             .update_expression(set)
-            .condition_expression("#status = :pending AND amount = :amount")
+            .condition_expression(
+                "#status = :pending AND amount = :amount AND created_at <= :created_by",
+            )
             .expression_attribute_names("#status", attr::STATUS)
             .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()?;
         let audit = self.put(
             payment_result_item(result, &Verdict::Accepted, now),
@@ -109,15 +119,17 @@ impl Store {
         let writes = vec![
             TransactWriteItem::builder().update(update).build(),
             audit,
-            self.ledger_put(
-                &settled(txn.clone(), next, result, now),
-                ChangeKind::Settled,
-            )?,
+            self.settled_ledger_put(result, next, now)?,
         ];
-        Ok(matches!(
-            self.transact(writes).await?,
-            Transacted::Committed
-        ))
+        Ok(match self.transact(writes).await? {
+            Transacted::Committed => Written::Settled,
+            Transacted::ConditionFailed(mut cancelled) if cancelled.failed(0) => {
+                Written::Refused(cancelled.current(0))
+            }
+            Transacted::ConditionFailed(_) => {
+                return Err(Error::corrupt("payment result", "its audit key is taken"));
+            }
+        })
     }
 
     async fn record_payment_result(
@@ -154,18 +166,11 @@ impl Store {
     }
 }
 
-fn settled(
-    mut txn: Transaction,
-    next: TransactionStatus,
-    result: &PaymentResult,
-    now: Timestamp,
-) -> Transaction {
-    txn.status = next;
-    txn.updated_at = now;
-    if result.partner_banking_method.is_some() {
-        txn.partner_banking_method = result.partner_banking_method.clone();
-    }
-    txn
+/// How the settling write ended.
+enum Written {
+    Settled,
+    /// Its condition failed, on this transaction (`None`: there is none).
+    Refused(Option<Item>),
 }
 
 fn payment_result_item(result: &PaymentResult, verdict: &Verdict, now: Timestamp) -> Item {

@@ -306,8 +306,8 @@ impl Store {
             ];
             match self.transact(writes).await? {
                 Transacted::Committed => return Ok(Applied::Changed(Box::new(event))),
-                Transacted::ConditionFailed(failed) => {
-                    if failed.get(2).copied().unwrap_or(false) {
+                Transacted::ConditionFailed(cancelled) => {
+                    if cancelled.failed(2) {
                         return Ok(Applied::AlreadyProcessed);
                     }
                     // The order moved since it was read: decide again.

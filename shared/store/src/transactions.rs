@@ -23,8 +23,30 @@ pub struct Created {
 /// How a `TransactWriteItems` ended, when DynamoDB answered.
 pub(crate) enum Transacted {
     Committed,
-    /// Cancelled by a failed condition; for each item, whether its own failed.
-    ConditionFailed(Vec<bool>),
+    /// Cancelled by a failed condition.
+    ConditionFailed(Cancelled),
+}
+
+/// A transaction cancelled by failed conditions, item by item.
+pub(crate) struct Cancelled {
+    failed: Vec<bool>,
+    /// The item as it stood, for each failed write that asked for it
+    /// (`ReturnValuesOnConditionCheckFailure = ALL_OLD`): the read a caller
+    /// would otherwise make to learn why.
+    current: Vec<Option<Item>>,
+}
+
+impl Cancelled {
+    /// Whether the condition of the write at `index` failed.
+    pub(crate) fn failed(&self, index: usize) -> bool {
+        self.failed.get(index).copied().unwrap_or(false)
+    }
+
+    /// The item the write at `index` found, when its condition failed and it
+    /// asked for it; `None` too when there was no such item.
+    pub(crate) fn current(&mut self, index: usize) -> Option<Item> {
+        self.current.get_mut(index).and_then(Option::take)
+    }
 }
 
 /// Why DynamoDB cancelled a transaction, item by item.
@@ -100,18 +122,19 @@ impl Store {
                 Ok(_) => return Ok(Transacted::Committed),
                 Err(err) => err,
             };
-            let reasons: Vec<String> = match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-                    .cancellation_reasons()
-                    .iter()
-                    .map(|r| r.code().unwrap_or("None").to_owned())
-                    .collect(),
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                    cancelled.cancellation_reasons().to_vec()
+                }
                 _ => return Err(err.into()),
             };
-            let reasons: Vec<&str> = reasons.iter().map(String::as_str).collect();
-            match classify(&reasons) {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+            match classify(&codes) {
                 Cancellation::ConditionFailed(failed) => {
-                    return Ok(Transacted::ConditionFailed(failed));
+                    return Ok(Transacted::ConditionFailed(Cancelled {
+                        failed,
+                        current: reasons.into_iter().map(|r| r.item).collect(),
+                    }));
                 }
                 Cancellation::Fault(reason) => return Err(Error::Dynamo(reason)),
                 Cancellation::Transient(reason) => {

@@ -29,7 +29,6 @@ async fn a_copy_arriving_after_the_schedule_was_spent_does_not_restart_it() {
     let job = running.job(&id).await;
     let copy = tikivip_queue::IpnMessage {
         transaction_id: txn_id(&id),
-        ipn: job.ipn.clone(),
         chain: job.chain,
     };
     running.stack.queue.enqueue(&copy).await.unwrap();

@@ -3,7 +3,7 @@
 use http::StatusCode;
 use std::time::Duration;
 use tiki_simulator::{Fault, FaultRoute};
-use tikivip_domain::{IpnState, Vnd};
+use tikivip_domain::IpnState;
 use tikivip_it::emulator::set_visibility_window;
 use tikivip_it::stack::Running;
 use tikivip_it::*;
@@ -54,13 +54,6 @@ async fn a_hide_beyond_the_window_from_the_receive_is_refused_as_aws_does() {
     queue
         .enqueue(&tikivip_queue::IpnMessage {
             transaction_id: txn_id(&id),
-            ipn: tikivip_domain::Ipn {
-                reference_transaction_id: tikivip_domain::TikiTransactionId::parse("t").unwrap(),
-                transaction_amount: Vnd::new(AMOUNT).unwrap(),
-                transaction_id: txn_id(&id),
-                status: tikivip_domain::TransactionStatus::Success,
-                partner_banking_method: None,
-            },
             chain: 0,
         })
         .await

@@ -24,9 +24,10 @@ use tikivip_domain::wire::{
     CreateTransactionRequest, CreatedTransaction, TransactionView, parse_json,
 };
 use tikivip_domain::{
-    Error as Refusal, Ipn, NewTransaction, PaymentResult, RefundRequest, Settlement,
-    TikiTransactionId, Timestamp, Transaction, TransactionId, TransactionStatus, Vnd,
+    Error as Refusal, NewTransaction, PaymentResult, RefundRequest, TikiTransactionId, Timestamp,
+    Transaction, TransactionId, TransactionStatus, Vnd,
 };
+use tikivip_queue::IpnMessage;
 use time::format_description::well_known::Rfc3339;
 
 use crate::events::{Client, HttpCall};
@@ -187,7 +188,6 @@ pub struct Pure {
     partner: tikivip_signing::Verifier,
     payment_urls: PaymentUrlTemplate,
     paid: Transaction,
-    pending: Transaction,
 }
 
 impl Default for Pure {
@@ -200,7 +200,6 @@ impl Default for Pure {
             )
             .expect("a template"),
             paid: transaction(TransactionStatus::Success),
-            pending: transaction(TransactionStatus::Pending),
         }
     }
 }
@@ -287,25 +286,24 @@ impl Pure {
         Ok(receipt)
     }
 
-    /// As `IpnReceiver::receive`: settle what was read, build its IPN.
+    /// As `IpnReceiver::receive`: check, settle (the write's condition holds
+    /// the rules), enqueue the job.
     fn payment_result(&self, request: &Request) -> Result<Received, Error> {
         let body = verified_body(&self.partner, request)?;
         let result: PaymentResult = parse_json(body)?;
-        let mut txn = self.pending.clone();
-        let settlement = txn.settle(&result, Timestamp::now_utc())?;
-        if let Settlement::Settled(next) = settlement {
-            txn.status = next;
-            txn.partner_banking_method = result.partner_banking_method.clone();
-            txn.updated_at = Timestamp::now_utc();
-            let ipn = Ipn::for_settled(&txn);
-            let message = serde_json::to_string(&ipn).expect("an IPN serialises");
-            std::hint::black_box(message);
-            tracing::info!(transaction_id = %txn.id, tiki_transaction_id = %txn.tiki_id, status = %txn.status, event_id = %result.event_id, "transaction settled");
-        }
+        result.check_not_in_the_future(Timestamp::now_utc())?;
+        let status = result.outcome.status();
+        let message = serde_json::to_string(&IpnMessage {
+            transaction_id: result.transaction_id.clone(),
+            chain: 0,
+        })
+        .expect("a job serialises");
+        std::hint::black_box(message);
+        tracing::info!(transaction_id = %result.transaction_id, %status, event_id = %result.event_id, "transaction settled");
         Ok(Received {
-            transaction_id: txn.id,
-            status: txn.status,
-            duplicate: settlement == Settlement::Duplicate,
+            transaction_id: result.transaction_id,
+            status,
+            duplicate: false,
         })
     }
 }
@@ -363,7 +361,6 @@ impl Default for Faked {
     fn default() -> Self {
         let tiki = Client::dev_tiki().verifier();
         let paid = transaction(TransactionStatus::Success);
-        let pending = transaction(TransactionStatus::Pending);
         let claim = json!({"Item": {
             "pk": {"S": format!("TIKI#{TIKI_ID}")},
             "sk": {"S": "TIKI"},
@@ -398,11 +395,7 @@ impl Default for Faked {
             ),
             receiver: IpnReceiver::new(
                 Client::dev_partner().verifier(),
-                fake_aws::store(vec![
-                    answer("GetItem", get_item(&pending)),
-                    answer("TransactWriteItems", "{}"),
-                    answer("UpdateItem", "{}"),
-                ]),
+                fake_aws::store(vec![answer("TransactWriteItems", "{}")]),
                 fake_aws::queue(vec![answer(
                     "SendMessage",
                     json!({

@@ -101,6 +101,9 @@ pub fn payment_result_json(txn: &Transaction) -> String {
 pub async fn paid(store: &Store, amount: u64) -> Result<Transaction, Error> {
     let txn = pending(store, amount).await?;
     let result: PaymentResult = parse_json(payment_result_json(&txn).as_bytes())?;
-    let (_, settled) = store.settle(&result, Timestamp::now_utc()).await?;
-    Ok(settled)
+    store.settle(&result, Timestamp::now_utc()).await?;
+    Ok(store
+        .transaction(&txn.id)
+        .await?
+        .expect("a settled transaction is stored"))
 }

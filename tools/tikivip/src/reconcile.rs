@@ -159,7 +159,11 @@ async fn produce(date: &str, args: &RunArgs) -> Result<(), Error> {
 /// The whole job against a local OpenSSH server on loopback, as `make
 /// reconcile` runs it beside `make dev`; the delivered files are copied to
 /// `dir`, since the server's folder goes with it.
-async fn local_sftp(files: DayFiles, request: &RunRequest, dir: &std::path::Path) -> Result<(), Error> {
+async fn local_sftp(
+    files: DayFiles,
+    request: &RunRequest,
+    dir: &std::path::Path,
+) -> Result<(), Error> {
     files.store.create_table().await?;
     files.archive.create_bucket().await?;
     let server = tikivip_sftp::test_support::OpenSshServer::start();

@@ -9,6 +9,10 @@ use crate::{Timestamp, Transaction, TransactionId};
 /// never makes a hot partition; a day is read by querying every shard.
 pub const SHARD_COUNT: u8 = 16;
 
+/// The version a settlement leaves: it is always the first change after the
+/// creation (version 0), since only a PENDING transaction settles.
+pub const SETTLEMENT_VERSION: u32 = 1;
+
 /// The change a ledger entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChangeKind {
@@ -76,7 +80,11 @@ impl LedgerEntry {
 }
 
 fn version_of(txn: &Transaction) -> u32 {
-    let settled = u32::from(txn.status.is_final());
+    let settled = if txn.status.is_final() {
+        SETTLEMENT_VERSION
+    } else {
+        0
+    };
     settled.saturating_add(u32::try_from(txn.refunds.len()).unwrap_or(u32::MAX))
 }
 

@@ -21,7 +21,9 @@ pub use file::{DayFileWriter, WrittenFile};
 pub use format::{
     Column, CsvLayout, LineEnding, ReconciliationFormat, StatusNames, TIKI_MAX_ROWS_PER_FILE,
 };
-pub use ledger::{ChangeKind, DayRows, LedgerEntry, SHARD_COUNT, day_rows, shard_of};
+pub use ledger::{
+    ChangeKind, DayRows, LedgerEntry, SETTLEMENT_VERSION, SHARD_COUNT, day_rows, shard_of,
+};
 pub use results::{Mismatch, MismatchKind, TikiRow, compare, read_tiki_rows};
 pub use time_format::TimeFormat;
 

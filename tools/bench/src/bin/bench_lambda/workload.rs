@@ -7,7 +7,7 @@ use tikivip_bench::Error;
 use tikivip_bench::events::{Client, HttpCall, scheduled_event, sqs_event};
 use tikivip_bench::local_aws::{self, REGION, payment_result_json};
 use tikivip_domain::tiniapp::{ConfirmedOrder, Order, OrderStatus, TiniAppMessage};
-use tikivip_domain::{Ipn, Timestamp, TiniAppOrderId, Transaction, Vnd};
+use tikivip_domain::{Timestamp, TiniAppOrderId, Transaction, Vnd};
 use tikivip_queue::tiniapp::TiniAppJob;
 use tikivip_queue::{IpnMessage, IpnQueue};
 use tikivip_store::Store;
@@ -94,10 +94,8 @@ pub async fn events(
         Kind::Dispatch => {
             for _ in 0..n {
                 let txn = local_aws::paid(&place.store, 99_000).await?;
-                let ipn = Ipn::for_settled(&txn).ok_or("a paid transaction has an IPN")?;
                 let message = IpnMessage {
                     transaction_id: txn.id.clone(),
-                    ipn,
                     chain: 0,
                 };
                 events.push(sqs_event(
