@@ -462,3 +462,32 @@ async fn two_hundred_payments_make_exactly_one_ipn_each() {
 fn stack_partner_id() -> String {
     tikivip_it::stack::PARTNER_CLIENT_ID.to_owned()
 }
+
+async fn in_outbox(running: &Running) -> Vec<TransactionId> {
+    let outbox = running.stack.store.ipn_outbox().await.unwrap();
+    outbox.into_iter().map(|(id, _)| id).collect()
+}
+
+/// The receiver only enqueues the job (no second write); the dispatcher's
+/// first recorded attempt, even a failed one, takes it out of the outbox, so
+/// the sweeper does not release it again.
+#[tokio::test]
+async fn a_job_leaves_the_outbox_at_its_first_attempt_even_a_failed_one() {
+    let running = Running::start("60").await;
+    running.tiki().fail(
+        FaultRoute::Ipn,
+        1,
+        Fault::http_status(StatusCode::BAD_GATEWAY),
+    );
+    let id = paid(&running, &tiki_id()).await;
+    assert_eq!(
+        in_outbox(&running).await,
+        vec![TransactionId::parse(&id).unwrap()],
+        "settled and enqueued, not yet attempted"
+    );
+    running.dispatch_for(Duration::from_secs(2)).await;
+    assert_eq!(running.ipns(&id).len(), 1, "one attempt, which failed");
+    assert_eq!(running.job(&id).await.state, IpnState::Pending);
+    assert!(in_outbox(&running).await.is_empty());
+    assert_eq!(running.stack.sweeper.sweep().await.unwrap().released, 0);
+}

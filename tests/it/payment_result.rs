@@ -215,3 +215,32 @@ async fn concurrent_success_and_failure_settle_on_one_status_and_one_ipn() {
     assert_eq!(ipns.len(), 1, "{ipns:?}");
     assert_eq!(ipns[0].body["status"], settled.as_str());
 }
+
+#[tokio::test]
+async fn a_result_that_occurred_before_the_transaction_was_created_is_refused_and_recorded() {
+    let running = Running::start("1").await;
+    let id = running.create(&tiki_id(), 99_000).await;
+    let before = time::OffsetDateTime::now_utc() - time::Duration::minutes(6);
+    let mut body = payment_result(&id, "SUCCESS", 99_000, "ev-early");
+    body["occurred_at"] = json!(
+        before
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    );
+    let reply = running.post(&partner_signer(), "/v1/ipn", &body).await;
+    assert_eq!((reply.status.as_u16(), reply.code()), (400, 1));
+    assert!(
+        reply.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("occurred_at"),
+        "{:?}",
+        reply.body
+    );
+    let trail = audit(&running, &id).await;
+    assert!(
+        matches!(&trail[..], [Verdict::Refused(reason)] if reason.contains("occurred_at")),
+        "{trail:?}"
+    );
+    assert_eq!(lookup(&running, &id).await["status"], "PENDING");
+}

@@ -121,3 +121,45 @@ async fn a_refused_write_leaves_no_ledger_entry() {
     assert_eq!(rows[0].status, TransactionStatus::Pending);
     assert_eq!(rows[0].updated_at, datetime!(2026-11-20 09:00 +7));
 }
+
+/// A settlement's entry is written from the payment result alone (nothing is
+/// read before that write); its row still carries what the creation fixed.
+async fn settled_row_carries_the_creation_facts(
+    created: time::OffsetDateTime,
+    paid: time::OffsetDateTime,
+) {
+    let store = tikivip_it::fresh_store().await;
+    let txn = created_at(&store, created, 70_000).await;
+    paid_at(&store, &txn, paid).await;
+    let rows = rows_of(&store, ReconDay::of(paid)).await;
+    assert_eq!(
+        rows,
+        vec![ReconciliationRow {
+            tiki_transaction_id: txn.tiki_id.clone(),
+            transaction_id: txn.id.clone(),
+            amount: txn.amount,
+            status: TransactionStatus::Success,
+            refunded_amount: tikivip_domain::Vnd::ZERO,
+            created_at: txn.created_at,
+            updated_at: paid,
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_settlement_on_its_creation_day_carries_tikis_id_and_the_creation_time() {
+    settled_row_carries_the_creation_facts(
+        datetime!(2026-11-20 09:00 +7),
+        datetime!(2026-11-20 09:01 +7),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_settlement_on_the_day_after_its_creation_carries_tikis_id_and_the_creation_time() {
+    settled_row_carries_the_creation_facts(
+        datetime!(2026-11-20 23:58 +7),
+        datetime!(2026-11-21 00:02 +7),
+    )
+    .await;
+}

@@ -2,8 +2,8 @@
 //! clients (request building, SigV4, serialisation, response parsing) over an
 //! HTTP connector that answers from a script instead of the network.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
 use aws_smithy_runtime_api::client::http::{
@@ -30,12 +30,34 @@ pub fn answer(operation: &'static str, body: impl Into<String>) -> Scripted {
     }
 }
 
+/// The operations the SDK sent, in order, as its HTTP connector saw them
+/// (the end of each request's `X-Amz-Target`): a count of round trips taken
+/// from the wire, not from the code's own claim.
+#[derive(Clone, Debug, Default)]
+pub struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    /// The calls seen since the last `take`.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().expect("not poisoned"))
+    }
+
+    fn record(&self, target: &str) {
+        let operation = target.rsplit('.').next().unwrap_or(target);
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .push(operation.to_owned());
+    }
+}
+
 /// Answers calls in the order of its script, over and over: one pass of the
 /// script is one request of the handler it stands behind.
 #[derive(Debug)]
 struct ScriptedConnector {
     script: Vec<Scripted>,
     next: AtomicUsize,
+    calls: Calls,
 }
 
 impl HttpConnector for ScriptedConnector {
@@ -43,6 +65,7 @@ impl HttpConnector for ScriptedConnector {
         let at = self.next.fetch_add(1, Ordering::Relaxed) % self.script.len();
         let scripted = &self.script[at];
         let target = request.headers().get("x-amz-target").unwrap_or_default();
+        self.calls.record(target);
         let response = if target.ends_with(scripted.operation) {
             let mut response = HttpResponse::new(
                 StatusCode::try_from(200).expect("a status"),
@@ -70,11 +93,12 @@ impl HttpConnector for ScriptedConnector {
     }
 }
 
-fn scripted_client(script: Vec<Scripted>) -> SharedHttpClient {
+fn scripted_client(script: Vec<Scripted>, calls: &Calls) -> SharedHttpClient {
     assert!(!script.is_empty(), "a script answers at least one call");
     let connector = SharedHttpConnector::new(ScriptedConnector {
         script,
         next: AtomicUsize::new(0),
+        calls: calls.clone(),
     });
     let connector = Arc::new(connector);
     http_client_fn(move |_, _| (*connector).clone())
@@ -84,24 +108,24 @@ fn credentials() -> Credentials {
     Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench")
 }
 
-/// A store whose DynamoDB answers from `script`.
-pub fn store(script: Vec<Scripted>) -> Store {
+/// A store whose DynamoDB answers from `script`; its calls go to `calls`.
+pub fn store(script: Vec<Scripted>, calls: &Calls) -> Store {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("ap-southeast-1"))
         .credentials_provider(credentials())
-        .http_client(scripted_client(script))
+        .http_client(scripted_client(script, calls))
         .build();
     Store::new(aws_sdk_dynamodb::Client::from_conf(config), "bench")
 }
 
-/// An IPN queue whose SQS answers from `script`.
-pub fn queue(script: Vec<Scripted>) -> IpnQueue {
+/// An IPN queue whose SQS answers from `script`; its calls go to `calls`.
+pub fn queue(script: Vec<Scripted>, calls: &Calls) -> IpnQueue {
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .region(aws_sdk_sqs::config::Region::new("ap-southeast-1"))
         .credentials_provider(credentials())
-        .http_client(scripted_client(script))
+        .http_client(scripted_client(script, calls))
         .build();
     IpnQueue::new(
         aws_sdk_sqs::Client::from_conf(config),

@@ -31,7 +31,7 @@ use tikivip_queue::IpnMessage;
 use time::format_description::well_known::Rfc3339;
 
 use crate::events::{Client, HttpCall};
-use crate::fake_aws::{self, answer};
+use crate::fake_aws::{self, Calls, answer};
 
 /// The routes of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -350,6 +350,7 @@ fn get_item(txn: &Transaction) -> String {
 
 /// The real handlers over scripted DynamoDB and SQS.
 pub struct Faked {
+    calls: Calls,
     create: CreateTransaction,
     get_by_id: GetTransaction,
     get_by_tiki_id: GetTransaction,
@@ -360,6 +361,7 @@ pub struct Faked {
 impl Default for Faked {
     fn default() -> Self {
         let tiki = Client::dev_tiki().verifier();
+        let calls = Calls::default();
         let paid = transaction(TransactionStatus::Success);
         let claim = json!({"Item": {
             "pk": {"S": format!("TIKI#{TIKI_ID}")},
@@ -369,47 +371,65 @@ impl Default for Faked {
         }})
         .to_string();
         Faked {
+            calls: calls.clone(),
             create: CreateTransaction::new(
                 tiki.clone(),
-                fake_aws::store(vec![answer("TransactWriteItems", "{}")]),
+                fake_aws::store(vec![answer("TransactWriteItems", "{}")], &calls),
                 PaymentUrlTemplate::new("https://pay.partner.example/tikivip/{transaction_id}")
                     .expect("a template"),
             ),
             get_by_id: GetTransaction::new(
                 tiki.clone(),
-                fake_aws::store(vec![answer("GetItem", get_item(&paid))]),
+                fake_aws::store(vec![answer("GetItem", get_item(&paid))], &calls),
             ),
             get_by_tiki_id: GetTransaction::new(
                 tiki.clone(),
-                fake_aws::store(vec![
-                    answer("GetItem", claim),
-                    answer("GetItem", get_item(&paid)),
-                ]),
+                fake_aws::store(
+                    vec![answer("GetItem", claim), answer("GetItem", get_item(&paid))],
+                    &calls,
+                ),
             ),
             refund: RefundHandler::new(
                 tiki,
-                fake_aws::store(vec![
-                    answer("GetItem", get_item(&paid)),
-                    answer("TransactWriteItems", "{}"),
-                ]),
+                fake_aws::store(
+                    vec![
+                        answer("GetItem", get_item(&paid)),
+                        answer("TransactWriteItems", "{}"),
+                    ],
+                    &calls,
+                ),
             ),
             receiver: IpnReceiver::new(
                 Client::dev_partner().verifier(),
-                fake_aws::store(vec![answer("TransactWriteItems", "{}")]),
-                fake_aws::queue(vec![answer(
-                    "SendMessage",
-                    json!({
-                        "MessageId": "5fea7756-0ea4-451a-a703-a558b933e274",
-                        "MD5OfMessageBody": "fafb00f5732ab283681e124bf8747ed1"
-                    })
-                    .to_string(),
-                )]),
+                fake_aws::store(vec![answer("TransactWriteItems", "{}")], &calls),
+                fake_aws::queue(
+                    vec![answer(
+                        "SendMessage",
+                        json!({
+                            "MessageId": "5fea7756-0ea4-451a-a703-a558b933e274",
+                            "MD5OfMessageBody": "fafb00f5732ab283681e124bf8747ed1"
+                        })
+                        .to_string(),
+                    )],
+                    &calls,
+                ),
             ),
         }
     }
 }
 
 impl Faked {
+    /// The AWS calls one request of `route` makes, as the SDK sent them.
+    pub async fn calls_of(&self, route: Route) -> Vec<String> {
+        self.calls.take();
+        let answer =
+            through_lambda_http(&event(route), |request| self.handle(route, request)).await;
+        let calls = self.calls.take();
+        let response: serde_json::Value = serde_json::from_slice(&answer).expect("a response JSON");
+        assert_eq!(response["statusCode"], 200, "{route:?}: {response}");
+        calls
+    }
+
     pub async fn handle(&self, route: Route, request: Request) -> Response<Body> {
         match route {
             Route::Create => self.create.handle(request).await,
@@ -442,6 +462,30 @@ mod tests {
         let body: serde_json::Value =
             serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
         (response["statusCode"].as_u64().unwrap(), body)
+    }
+
+    /// The round trips of each route's common path, counted on the wire.
+    #[tokio::test]
+    async fn a_payment_result_takes_two_round_trips_and_no_route_more() {
+        let faked = Faked::default();
+        let mut calls = Vec::new();
+        for route in Route::ALL {
+            calls.push((route, faked.calls_of(route).await));
+        }
+        let expected = [
+            (Route::Create, vec!["TransactWriteItems"]),
+            (Route::GetById, vec!["GetItem"]),
+            (Route::GetByTikiId, vec!["GetItem", "GetItem"]),
+            (Route::Refund, vec!["GetItem", "TransactWriteItems"]),
+            (
+                Route::PaymentResult,
+                vec!["TransactWriteItems", "SendMessage"],
+            ),
+        ];
+        assert_eq!(
+            calls,
+            expected.map(|(r, c)| (r, c.into_iter().map(String::from).collect::<Vec<_>>()))
+        );
     }
 
     #[tokio::test]

@@ -2,22 +2,14 @@
 
 use std::fmt::Write as _;
 
+use tikivip_bench::inprocess::{Faked, Route};
 use tikivip_bench::stats::Machine;
 
 use crate::{Args, Row, criterion_ns, missing, over};
 
 /// Each route's in-process CPU, pure and with the SDK faked.
 pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut String) {
-    let routes = [
-        ("create", "POST /v1/transactions"),
-        ("get_by_id", "GET /v1/transactions/{id}"),
-        (
-            "get_by_tiki_id",
-            "GET /v1/transactions?tiki_transaction_id=",
-        ),
-        ("refund", "POST /v1/refunds"),
-        ("ipn", "POST /v1/ipn"),
-    ];
+    let routes: Vec<(&str, &str)> = Route::ALL.iter().map(|r| (r.id(), r.name())).collect();
     let pure: Vec<Option<f64>> = routes
         .iter()
         .map(|(id, _)| criterion_ns(&args.criterion, "route_pure", id))
@@ -59,15 +51,9 @@ pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut Stri
              a sink). *Pure*: the handler's steps with the store call replaced by the \
              domain work on a fixture transaction. *SDK faked*: the real handler, its \
              DynamoDB/SQS clients answering from memory.\n\n\
-             | route | pure | SDK faked | SDK calls |\n|---|---|---|---|\n",
+             | route | pure | SDK faked | AWS calls (counted from the SDK) |\n|---|---|---|---|\n",
         );
-        let calls = [
-            "TransactWriteItems",
-            "GetItem",
-            "GetItem ×2",
-            "GetItem, TransactWriteItems",
-            "GetItem, TransactWriteItems, SendMessage, UpdateItem",
-        ];
+        let calls = calls_per_route();
         if let Some(floor) = criterion_ns(&args.criterion, "route_pure", "lambda_http_only") {
             let _ = writeln!(
                 details,
@@ -75,7 +61,8 @@ pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut Stri
                 floor / 1e3
             );
         }
-        for (((_, name), (p, fk)), calls) in routes.iter().zip(pure.iter().zip(&faked)).zip(calls) {
+        for (((_, name), (p, fk)), calls) in routes.iter().zip(pure.iter().zip(&faked)).zip(&calls)
+        {
             let us =
                 |ns: &Option<f64>| ns.map_or("–".to_owned(), |ns| format!("{:.2} µs", ns / 1e3));
             let _ = writeln!(details, "| `{name}` | {} | {} | {calls} |", us(p), us(fk));
@@ -83,6 +70,23 @@ pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut Stri
     } else {
         summary.push(missing("in-process CPU per request", &args.criterion));
     }
+}
+
+/// The AWS calls of one request of each route, in [`Route::ALL`]'s order,
+/// as the SDK sent them to the in-memory fake (counted on the wire).
+fn calls_per_route() -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let faked = Faked::default();
+    Route::ALL
+        .iter()
+        .map(|route| {
+            let calls = runtime.block_on(faked.calls_of(*route));
+            format!("{} ({})", calls.len(), calls.join(", "))
+        })
+        .collect()
 }
 
 /// Signing and verification against raw HMAC-SHA256.
