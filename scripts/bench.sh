@@ -7,17 +7,18 @@
 #   2. cold starts: each function exec'd afresh under a local Lambda Runtime
 #      API (tools/bench, bench-lambda): init, first event, peak RSS
 #   3. in-process CPU per request and signing (criterion)
-#   4. `make dev` under a signed open-loop load (bench-load), then the same
-#      mix through wrk as a cross-check, then the receipt latency of Tini App
-#      order notifications (bench-receipt)
+#   4. `make dev` under load as a ratio to the emulator (bench-load): the
+#      emulator's capacity for the mix's own AWS calls, replayed straight to
+#      it, then the API at 80 % of it (errors, CPU per request against the
+#      emulator's); then the receipt latency of Tini App order notifications
+#      (bench-receipt)
 #   5. package sizes: `make package` (arm64 zips), else x86_64 zips as a proxy
-#   6. the report (bench-report)
+#   6. the report (bench-report), into BENCHMARKS.md and docs/capacity.md
 #
 # Settings (environment): BENCH_RUNS (30 instances per function),
 # BENCH_BURST (300 events to one instance), BENCH_RECEIPTS (200 Tini App
-# notifications, one after another), BENCH_LOAD_RATE (300 req/s),
-# BENCH_LOAD_SECONDS (60), BENCH_LOAD_SWEEP (10,25,50,100,200 req/s, 10 s
-# each, before the run, up to the first over budget), BENCH_PORT (3900) and BENCH_SIMULATOR_PORT (4910)
+# notifications, one after another), BENCH_LOAD_SECONDS (60 s of load on
+# the API), BENCH_PORT (3900) and BENCH_SIMULATOR_PORT (4910)
 # for the `make dev` it starts, BENCH_QUICK=1 for a smoke run (few runs,
 # short criterion measurements, 10 s of load; figures not to be quoted),
 # BENCH_PACKAGE=proxy to skip `make package`.
@@ -43,33 +44,19 @@ if [[ -n ${BENCH_QUICK:-} ]]; then
     BURST=${BENCH_BURST:-30}
     RECEIPTS=${BENCH_RECEIPTS:-30}
     LOAD_SECONDS=${BENCH_LOAD_SECONDS:-10}
-    STEP_SECONDS=3
+    CAPACITY_SECONDS=5
     export BENCH_QUICK
 else
     RUNS=${BENCH_RUNS:-30}
     BURST=${BENCH_BURST:-300}
     RECEIPTS=${BENCH_RECEIPTS:-200}
     LOAD_SECONDS=${BENCH_LOAD_SECONDS:-60}
-    STEP_SECONDS=10
+    CAPACITY_SECONDS=20
 fi
-readonly RUNS BURST RECEIPTS LOAD_SECONDS STEP_SECONDS
-readonly LOAD_RATE=${BENCH_LOAD_RATE:-300}
-# Before the run: steps at these rates up to the first over budget.
-readonly LOAD_SWEEP=${BENCH_LOAD_SWEEP:-10,25,50,100,200}
+readonly RUNS BURST RECEIPTS LOAD_SECONDS CAPACITY_SECONDS
 readonly BENCH_PORT=${BENCH_PORT:-3900}
 readonly BENCH_SIMULATOR_PORT=${BENCH_SIMULATOR_PORT:-4910}
 export AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL:-http://127.0.0.1:${MOTO_PORT:-5005}}
-
-# wrk, the load generator of the cross-check in step 4, from Debian.
-install_wrk() {
-    command -v wrk >/dev/null && return 0
-    local sudo=()
-    [[ $(id -u) == 0 ]] || sudo=(sudo)
-    echo "bench: installing wrk (Debian package)"
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q wrk >/dev/null ||
-        { "${sudo[@]}" apt-get update -q >/dev/null &&
-            DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q wrk >/dev/null; }
-}
 
 started=$SECONDS
 step() { printf '\n== bench: %s (%d s in)\n' "$*" $((SECONDS - started)); }
@@ -87,7 +74,6 @@ done
 "$CARGO" build --release "${bins[@]}"
 # What `make dev` runs, built now so that its start is not timed as a build.
 "$CARGO" build -p tikivip-tools --bin tikivip
-install_wrk
 
 # ---------------------------------------------------------------- 2. cold starts
 step "2/6 cold starts: $RUNS fresh instances per function, then $BURST events to one"
@@ -108,7 +94,7 @@ step "3/6 in-process CPU per request and signing (criterion)"
 "$CARGO" bench -p tikivip-bench --bench inprocess
 
 # ---------------------------------------------------------------- 4. load
-step "4/6 make dev: capacity sweep ($LOAD_SWEEP req/s), then $LOAD_RATE req/s for $LOAD_SECONDS s, then the same through wrk, then $RECEIPTS Tini App notifications"
+step "4/6 make dev: the emulator's capacity for the mix's calls, then the API at 80 % of it for $LOAD_SECONDS s, then $RECEIPTS Tini App notifications"
 dev_pid=
 stop_dev() {
     [[ -n $dev_pid ]] || return 0
@@ -124,12 +110,13 @@ stop_dev() {
 }
 trap stop_dev EXIT
 # Its own table (and queue) and ports, beside any `make dev` already running.
-PORT=$BENCH_PORT TIKI_SIMULATOR_PORT=$BENCH_SIMULATOR_PORT TABLE_NAME="tikivip-bench-$$-$RANDOM" \
+bench_table="tikivip-bench-$$-$RANDOM"
+PORT=$BENCH_PORT TIKI_SIMULATOR_PORT=$BENCH_SIMULATOR_PORT TABLE_NAME="$bench_table" \
     setsid "$MAKE_CMD" --no-print-directory dev >"$OUT/dev.log" 2>&1 &
 dev_pid=$!
-$TARGET/release/bench-load --base-url "http://127.0.0.1:$BENCH_PORT" --rate "$LOAD_RATE" \
-    --duration "$LOAD_SECONDS" --sweep "$LOAD_SWEEP" --step-seconds "$STEP_SECONDS" \
-    --out "$OUT/load.json" --server "make dev" --wrk-script scripts/bench-wrk.lua || {
+$TARGET/release/bench-load --base-url "http://127.0.0.1:$BENCH_PORT" --table "$bench_table" \
+    --duration "$LOAD_SECONDS" --capacity-seconds "$CAPACITY_SECONDS" \
+    --out "$OUT/load.json" --server "make dev" || {
     echo "bench: the load run failed; last lines of $OUT/dev.log:" >&2
     tail -n 20 "$OUT/dev.log" >&2
     exit 1

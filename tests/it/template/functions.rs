@@ -66,3 +66,21 @@ fn runtime_architecture_and_handler_are_exact_everywhere() {
 
 /// The one function that is a daily batch, not a request or a message.
 const BATCH_JOB: &str = "reconciliation";
+
+/// docs/capacity.md recommends a memory size from the measured figures
+/// (`make bench` rewrites it); the template deploys that size.
+#[test]
+fn the_functions_have_the_memory_size_the_capacity_model_recommends() {
+    let capacity = read(&workspace().join("docs/capacity.md"));
+    let recommended: u64 = capacity
+        .split("Recommended: **")
+        .nth(1)
+        .and_then(|rest| rest.split(" MB**").next())
+        .and_then(|mb| mb.parse().ok())
+        .expect("docs/capacity.md states a recommended size");
+    assert_eq!(
+        template()["Globals"]["Function"]["MemorySize"],
+        recommended,
+        "Globals.Function.MemorySize"
+    );
+}

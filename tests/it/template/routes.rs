@@ -72,3 +72,20 @@ fn every_spec_route_reaches_its_function_through_the_http_api() {
     let stage = &api["Properties"]["StageName"];
     assert!(stage.is_null() || *stage == "$default", "StageName {stage}");
 }
+
+/// The throttle is what bounds a partner's peak (docs/capacity.md): a
+/// parameter each deployment sizes, with the documented defaults.
+#[test]
+fn the_apis_throttle_is_a_parameter_defaulting_to_50_per_second_with_a_burst_of_100() {
+    let template = template();
+    let route = &template["Resources"]["HttpApi"]["Properties"]["DefaultRouteSettings"];
+    assert_eq!(route["ThrottlingRateLimit"], reference("ApiRateLimit"));
+    assert_eq!(route["ThrottlingBurstLimit"], reference("ApiBurstLimit"));
+    let parameters = &template["Parameters"];
+    assert_eq!(parameters["ApiRateLimit"]["Default"], 50);
+    assert_eq!(parameters["ApiBurstLimit"]["Default"], 100);
+    let capacity = read(&workspace().join("docs/capacity.md"));
+    for name in ["ApiRateLimit", "ApiBurstLimit"] {
+        assert!(capacity.contains(name), "docs/capacity.md explains {name}");
+    }
+}

@@ -1,4 +1,12 @@
-//! `bench-load`: a signed, open-loop load against the local API (`make dev`).
+//! `bench-load`: the local API (`make dev`) under a signed, open-loop load, as
+//! a ratio to the emulator it runs on.
+//!
+//! The emulator (moto, one Python process) has a capacity of its own, which
+//! is not the product's. So the run first measures it: the AWS calls of the
+//! same mix, made by the same store code, replayed straight to the emulator
+//! by a closed loop of workers. Then the API takes the mix at 80 % of that
+//! capacity, and the figures are its errors (none allowed) and the stack's
+//! own CPU per request against the emulator's at that rate.
 //!
 //! Requests go out at a fixed rate whatever the answers do (open loop), and
 //! each latency runs from when its request was *due*, so a server that falls
@@ -12,6 +20,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -26,18 +35,29 @@ use serde_json::json;
 use tikivip_bench::Error;
 use tikivip_bench::events::{Client, HttpCall};
 use tikivip_bench::stats::{Machine, Summary};
+use tikivip_domain::wire::parse_json;
+use tikivip_domain::{
+    NewTransaction, RefundRequest, TikiTransactionId, Timestamp, TransactionId, Vnd,
+};
+use tikivip_store::Store;
 use tokio::sync::Mutex;
 
 #[derive(Parser, Debug)]
-#[command(about = "Signed open-loop load (create / look-up / refund) against the local API")]
+#[command(
+    about = "The emulator's capacity for the mix's calls, then a signed open-loop load (create / look-up / refund) on the local API at a share of it"
+)]
 struct Args {
     /// The API, as `make dev` serves it.
     #[arg(long, default_value = "http://127.0.0.1:3000")]
     base_url: String,
-    /// Requests per second.
-    #[arg(long, default_value_t = 300)]
-    rate: u32,
-    /// Seconds of load.
+    /// Requests per second; by default the share `load` of the emulator's
+    /// capacity measured first.
+    #[arg(long)]
+    rate: Option<u32>,
+    /// The share of the emulator's measured capacity to run the API at.
+    #[arg(long, default_value_t = 0.8)]
+    load: f64,
+    /// Seconds of load on the API.
     #[arg(long, default_value_t = 60)]
     duration: u64,
     /// Transactions paid before the run, for the refunds and look-ups (enough
@@ -53,29 +73,21 @@ struct Args {
     /// How the API was started, for the report.
     #[arg(long, default_value = "make dev")]
     server: String,
-    /// Before the run, short steps at these rates (comma-separated), up to
-    /// the first that misses the budget: the highest rate the stack holds.
-    #[arg(long, value_delimiter = ',')]
-    sweep: Vec<u32>,
-    /// Seconds of each sweep step.
-    #[arg(long, default_value_t = 10)]
-    step_seconds: u64,
+    /// The table `make dev` serves (TABLE_NAME), for the replay straight to
+    /// the emulator.
+    #[arg(long, env = "TABLE_NAME")]
+    table: String,
+    /// Seconds of the replay that measures the emulator's capacity.
+    #[arg(long, default_value_t = 20)]
+    capacity_seconds: u64,
+    /// Concurrent callers of the replay: enough to keep the emulator busy.
+    #[arg(long, default_value_t = 16)]
+    capacity_callers: usize,
     /// A request unanswered this long is an error (the functions' timeout
     /// in the template is 10 s).
     #[arg(long, default_value_t = 10)]
     timeout: u64,
-    /// After the run, the same mix at the same rate through wrk, a standard
-    /// load generator, as a cross-check of this driver: wrk's Lua script
-    /// (scripts/bench-wrk.lua). wrk must be on PATH.
-    #[arg(long)]
-    wrk_script: Option<PathBuf>,
-    /// wrk's connections, each paced to its share of the rate.
-    #[arg(long, default_value_t = 16)]
-    wrk_connections: u32,
 }
-
-/// The budget of the load figure.
-const BUDGET_P99_MS: f64 = 25.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -132,14 +144,17 @@ struct Report {
     cpu_percent: Vec<(String, f64)>,
 }
 
+/// The emulator's capacity for the mix's AWS calls, replayed straight to it.
 #[derive(Debug, Serialize)]
-struct Step {
-    rate: u32,
-    achieved_rate: f64,
+struct Capacity {
+    callers: usize,
+    duration_s: u64,
+    /// API requests whose calls were replayed.
+    requests: usize,
     errors: usize,
-    p50_ms: f64,
-    p99_ms: f64,
-    within_budget: bool,
+    error_samples: Vec<String>,
+    /// API requests per second the emulator carried.
+    rate: f64,
     cpu_percent: Vec<(String, f64)>,
 }
 
@@ -147,28 +162,12 @@ struct Step {
 struct Output {
     #[serde(flatten)]
     run: Report,
-    sweep: Vec<Step>,
-    step_seconds: u64,
-    /// The highest sweep rate with no error and p99 within budget.
-    sustained_rate: Option<u32>,
-    wrk: Option<WrkReport>,
-}
-
-/// The cross-check through wrk: closed loop, each connection pausing between
-/// requests so that together they offer `offered_rate`.
-#[derive(Debug, Serialize)]
-struct WrkReport {
-    command: String,
-    connections: u32,
-    offered_rate: f64,
-    achieved_rate: f64,
-    requests: u64,
-    /// Answers other than HTTP 200, and connect/read/write errors and timeouts.
-    errors: u64,
-    first_error: String,
-    /// What wrk measures: from when each request went out (not when it was due).
-    latency_ms: serde_json::Value,
-    cpu_percent: Vec<(String, f64)>,
+    emulator: Capacity,
+    /// The share of the capacity the run was offered.
+    load: f64,
+    /// CPU per request during the run, ms: the stack's, the emulator's.
+    stack_cpu_ms: f64,
+    emulator_cpu_ms: f64,
 }
 
 type Http = HttpClient<HttpConnector, Full<Bytes>>;
@@ -453,108 +452,107 @@ impl CpuWatch {
     }
 }
 
-/// The requests as scripts/bench-wrk.lua reads them: one per line, its
-/// fields separated by tabs (method, path, body, then each header as
-/// `name: value`). Neither JSON bodies nor header values hold a tab or a
-/// line break.
-fn wrk_requests(requests: &[Prepared]) -> String {
-    let mut lines = String::new();
-    for request in requests {
-        let body = String::from_utf8_lossy(&request.body);
-        let mut fields = vec![
-            request.method.as_str().to_owned(),
-            request.path.clone(),
-            body.into_owned(),
-        ];
-        fields.extend(
-            request
-                .headers
-                .iter()
-                .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or_default())),
-        );
-        assert!(fields.iter().all(|f| !f.contains(['\t', '\n'])));
-        lines.push_str(&fields.join("\t"));
-        lines.push('\n');
-    }
-    lines
+/// The store calls of request `i` of the mix ([`plan`]'s), made straight
+/// to the emulator: what the handler would call, without the handler.
+async fn replay(store: &Store, paid: &[(String, String)], i: usize) -> Result<(), String> {
+    let (txn_id, tiki_id) = &paid[i / 3 % paid.len()];
+    let txn_id = TransactionId::parse(txn_id.as_str()).map_err(|e| e.to_string())?;
+    let tiki_id = TikiTransactionId::parse(tiki_id.as_str()).map_err(|e| e.to_string())?;
+    let done = match i % 3 {
+        0 => {
+            // As the create of the mix: no redirect_url, so the webview's
+            // way back is read first.
+            store
+                .checkout_return("u-1001")
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+                .create_transaction(NewTransaction {
+                    id: TransactionId::generate(),
+                    tiki_id: TikiTransactionId::parse(format!(
+                        "load-{}",
+                        uuid::Uuid::now_v7().simple()
+                    ))
+                    .map_err(|e| e.to_string())?,
+                    amount: Vnd::new(99_000).map_err(|e| e.to_string())?,
+                    description: None,
+                    customer: None,
+                    redirect_url: None,
+                    created_at: Timestamp::now_utc(),
+                })
+                .await
+                .map(|_| ())
+        }
+        1 if (i / 3) % 2 == 0 => store.transaction(&txn_id).await.map(|_| ()),
+        1 => store.transaction_by_tiki_id(&tiki_id).await.map(|_| ()),
+        _ => {
+            let request: RefundRequest = parse_json(
+                json!({
+                    "tiki_transaction_id": tiki_id.as_str(),
+                    "transaction_amount": 1_000,
+                    "transaction_id": txn_id.as_str(),
+                    "reason": "customer asked",
+                    "request_id": format!("load-r-{}", uuid::Uuid::now_v7().simple())
+                })
+                .to_string()
+                .as_bytes(),
+            )
+            .map_err(|e| e.to_string())?;
+            store
+                .refund(&request, Timestamp::now_utc())
+                .await
+                .map(|_| ())
+        }
+    };
+    done.map_err(|e| e.to_string())
 }
 
-/// The same mix at `rate` for `seconds`, through wrk.
-async fn run_wrk(
-    target: &Target,
-    script: &std::path::Path,
-    connections: u32,
-    rate: u32,
+/// The emulator's capacity for the mix: `callers` closed loops replaying
+/// its calls for `seconds`.
+async fn emulator_capacity(
+    store: &Store,
+    paid: &Arc<Vec<(String, String)>>,
+    port: u16,
+    callers: usize,
     seconds: u64,
-    offset: usize,
-    dir: &std::path::Path,
-) -> Result<WrkReport, Error> {
-    // Closed loop: more requests than the rate asks for, so that wrk never
-    // comes back to a create or a refund it already sent.
-    let total = (u64::from(rate) * seconds * 2) as usize;
-    let requests_path = dir.join("wrk-requests.tsv");
-    let out_path = dir.join("wrk.json");
-    std::fs::write(
-        &requests_path,
-        wrk_requests(&plan(total, &target.paid, offset)),
-    )?;
-    let threads = 2;
-    let delay_ms = (f64::from(connections) * 1000.0 / f64::from(rate)).round() as u64;
-    let args: Vec<String> = vec![
-        format!("-t{threads}"),
-        format!("-c{connections}"),
-        format!("-d{seconds}s"),
-        format!("--timeout={}s", target.timeout.as_secs()),
-        "-s".into(),
-        script.display().to_string(),
-        target.base.clone(),
-        "--".into(),
-        requests_path.display().to_string(),
-        delay_ms.to_string(),
-        out_path.display().to_string(),
-        threads.to_string(),
-    ];
-    let cpu = CpuWatch::start(target.port);
-    let started = Instant::now();
-    let output = tokio::process::Command::new("wrk")
-        .args(&args)
-        .output()
-        .await
-        .map_err(|e| format!("wrk: {e} (is it installed? scripts/bench.sh installs it)"))?;
-    let cpu_percent = cpu.percent(started.elapsed());
-    eprintln!("{}", String::from_utf8_lossy(&output.stdout));
-    if !output.status.success() {
-        return Err(format!(
-            "wrk failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
+) -> Capacity {
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = CpuWatch::start(port);
+    let start = Instant::now();
+    let until = start + Duration::from_secs(seconds);
+    let workers: Vec<_> = (0..callers)
+        .map(|_| {
+            let (store, paid, next) = (store.clone(), paid.clone(), next.clone());
+            tokio::spawn(async move {
+                let (mut done, mut errors) = (0, Vec::new());
+                while Instant::now() < until {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if let Err(error) = replay(&store, &paid, i).await {
+                        errors.push(error);
+                    }
+                    done += 1;
+                }
+                (done, errors)
+            })
+        })
+        .collect();
+    let (mut requests, mut errors) = (0, Vec::new());
+    for worker in workers {
+        if let Ok((done, failed)) = worker.await {
+            requests += done;
+            errors.extend(failed);
+        }
     }
-    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path)?)?;
-    let count = |key: &str| result[key].as_u64().unwrap_or(0);
-    let requests = count("requests");
-    let duration_s = count("duration_us") as f64 / 1e6;
-    Ok(WrkReport {
-        command: format!("wrk {}", args.join(" ")),
-        connections,
-        offered_rate: f64::from(connections) * 1000.0 / delay_ms as f64,
-        achieved_rate: requests as f64 / duration_s,
+    let elapsed = start.elapsed();
+    Capacity {
+        callers,
+        duration_s: seconds,
         requests,
-        errors: [
-            "non_200",
-            "connect_errors",
-            "read_errors",
-            "write_errors",
-            "timeouts",
-        ]
-        .into_iter()
-        .map(count)
-        .sum(),
-        first_error: result["first_non_200"].as_str().unwrap_or("").to_owned(),
-        latency_ms: result["latency_ms"].clone(),
-        cpu_percent,
-    })
+        errors: errors.len(),
+        error_samples: errors.into_iter().take(5).collect(),
+        rate: requests as f64 / elapsed.as_secs_f64(),
+        cpu_percent: cpu.percent(elapsed),
+    }
 }
 
 /// What every run shares: the API and the transactions paid for it.
@@ -714,82 +712,66 @@ async fn main() -> Result<(), Error> {
     // delivers ~100 a second here).
     tokio::time::sleep(Duration::from_secs(3 + args.paid as u64 / 100)).await;
 
-    let mut offset = 0;
-    let mut sweep = Vec::new();
-    for &rate in &args.sweep {
-        let report = run(&target, rate, args.step_seconds, offset).await;
-        offset += report.requests / 3;
-        eprintln!("sweep: {}", describe(&report));
-        let within_budget = report.errors == 0 && report.latency.p99_ms <= BUDGET_P99_MS;
-        sweep.push(Step {
-            rate,
-            achieved_rate: report.achieved_rate,
-            errors: report.errors,
-            p50_ms: report.latency.p50_ms,
-            p99_ms: report.latency.p99_ms,
-            within_budget,
-            cpu_percent: report.cpu_percent,
-        });
-        if !within_budget {
-            break;
-        }
-        // Let what the step left behind (IPNs, a queue) settle.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-    let sustained_rate = sweep
-        .iter()
-        .take_while(|step| step.within_budget)
-        .map(|step| step.rate)
-        .last();
-    if !sweep.is_empty() {
-        // After a step past capacity, give the emulator time to drain its queue.
-        tokio::time::sleep(Duration::from_secs(5)).await;
-    }
-
-    eprintln!(
-        "{} req/s for {} s, {} requests signed…",
-        args.rate,
-        args.duration,
-        u64::from(args.rate) * args.duration
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::new(&aws_config::load_from_env().await),
+        &args.table,
     );
-    let mut report = run(&target, args.rate, args.duration, offset).await;
-    offset += report.requests / 3;
+    eprintln!(
+        "the emulator's capacity: the mix's calls replayed straight to it, {} callers for {} s…",
+        args.capacity_callers, args.capacity_seconds
+    );
+    let emulator = emulator_capacity(
+        &store,
+        &Arc::new(target.paid.clone()),
+        port,
+        args.capacity_callers,
+        args.capacity_seconds,
+    )
+    .await;
+    eprintln!(
+        "emulator: {:.1} req/s ({} requests, {} errors); CPU {:?}",
+        emulator.rate, emulator.requests, emulator.errors, emulator.cpu_percent
+    );
+    // Let the emulator drain what the closed loop left queued.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let rate = args
+        .rate
+        .unwrap_or(((emulator.rate * args.load).floor() as u32).max(1));
+    eprintln!(
+        "{rate} req/s for {} s, {} requests signed…",
+        args.duration,
+        u64::from(rate) * args.duration
+    );
+    let mut report = run(&target, rate, args.duration, emulator.requests / 3 + 1).await;
     report.server = args.server.clone();
     eprintln!("run: {}", describe(&report));
+    let per_request = |name: &str| {
+        let share = report
+            .cpu_percent
+            .iter()
+            .find(|(n, _)| n.starts_with(name))
+            .map_or(f64::NAN, |(_, pct)| *pct);
+        // % of a core over the run → ms of CPU per request.
+        share / 100.0 * 1000.0 / report.achieved_rate
+    };
+    let (stack_cpu_ms, emulator_cpu_ms) = (per_request("tikivip"), per_request("moto"));
+    eprintln!(
+        "CPU per request: stack {stack_cpu_ms:.2} ms, emulator {emulator_cpu_ms:.2} ms ({:.2}×)",
+        stack_cpu_ms / emulator_cpu_ms
+    );
     let dir = args
         .out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let wrk = match &args.wrk_script {
-        Some(script) => {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            eprintln!("the same through wrk…");
-            let wrk = run_wrk(
-                &target,
-                script,
-                args.wrk_connections,
-                args.rate,
-                args.duration,
-                offset,
-                dir,
-            )
-            .await?;
-            eprintln!(
-                "wrk: {} requests ({:.1} req/s), {} errors; latency {}",
-                wrk.requests, wrk.achieved_rate, wrk.errors, wrk.latency_ms
-            );
-            Some(wrk)
-        }
-        None => None,
-    };
     let output = Output {
         run: report,
-        sweep,
-        step_seconds: args.step_seconds,
-        sustained_rate,
-        wrk,
+        emulator,
+        load: args.load,
+        stack_cpu_ms,
+        emulator_cpu_ms,
     };
     std::fs::write(&args.out, serde_json::to_string_pretty(&output)?)?;
     eprintln!("written to {}", args.out.display());

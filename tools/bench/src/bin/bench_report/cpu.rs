@@ -8,7 +8,12 @@ use tikivip_bench::stats::Machine;
 use crate::{Args, Row, criterion_ns, missing, over};
 
 /// Each route's in-process CPU, pure and with the SDK faked.
-pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut String) {
+pub(crate) fn in_process(
+    args: &Args,
+    calls: &[(Route, Vec<String>)],
+    summary: &mut Vec<Row>,
+    details: &mut String,
+) {
     let routes: Vec<(&str, &str)> = Route::ALL.iter().map(|r| (r.id(), r.name())).collect();
     let pure: Vec<Option<f64>> = routes
         .iter()
@@ -53,7 +58,6 @@ pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut Stri
              DynamoDB/SQS clients answering from memory.\n\n\
              | route | pure | SDK faked | AWS calls (counted from the SDK) |\n|---|---|---|---|\n",
         );
-        let calls = calls_per_route();
         if let Some(floor) = criterion_ns(&args.criterion, "route_pure", "lambda_http_only") {
             let _ = writeln!(
                 details,
@@ -61,8 +65,10 @@ pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut Stri
                 floor / 1e3
             );
         }
-        for (((_, name), (p, fk)), calls) in routes.iter().zip(pure.iter().zip(&faked)).zip(&calls)
+        for (((_, name), (p, fk)), (_, calls)) in
+            routes.iter().zip(pure.iter().zip(&faked)).zip(calls)
         {
+            let calls = format!("{} ({})", calls.len(), calls.join(", "));
             let us =
                 |ns: &Option<f64>| ns.map_or("–".to_owned(), |ns| format!("{:.2} µs", ns / 1e3));
             let _ = writeln!(details, "| `{name}` | {} | {} | {calls} |", us(p), us(fk));
@@ -72,9 +78,9 @@ pub(crate) fn in_process(args: &Args, summary: &mut Vec<Row>, details: &mut Stri
     }
 }
 
-/// The AWS calls of one request of each route, in [`Route::ALL`]'s order,
-/// as the SDK sent them to the in-memory fake (counted on the wire).
-fn calls_per_route() -> Vec<String> {
+/// The AWS calls of one request of each route, as the SDK sent them to the
+/// in-memory fake (counted on the wire).
+pub(crate) fn calls_per_route() -> Vec<(Route, Vec<String>)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -82,10 +88,7 @@ fn calls_per_route() -> Vec<String> {
     let faked = Faked::default();
     Route::ALL
         .iter()
-        .map(|route| {
-            let calls = runtime.block_on(faked.calls_of(*route));
-            format!("{} ({})", calls.len(), calls.join(", "))
-        })
+        .map(|route| (*route, runtime.block_on(faked.calls_of(*route))))
         .collect()
 }
 

@@ -1,4 +1,4 @@
-//! `make dev` under load (`bench-load`, wrk) and the Tini App receipt
+//! `make dev` under load (`bench-load`) and the Tini App receipt
 //! (`bench-receipt`).
 
 use std::fmt::Write as _;
@@ -7,50 +7,55 @@ use serde_json::Value;
 
 use crate::{Args, Row, f, missing, over, read_json, verdict};
 
-/// The load rows: the open-loop run, the sweep, wrk.
+/// The load rows: the emulator's capacity, then the open-loop run at a share
+/// of it, as a ratio of CPU and a count of errors.
 pub(crate) fn add(args: &Args, summary: &mut Vec<Row>, details: &mut String) {
     if let Some(load) = read_json(&args.load) {
         let errors = load["errors"].as_u64().unwrap_or(u64::MAX);
-        let p99 = f(&load["latency"], "p99_ms");
+        let emulator = &load["emulator"];
         summary.push(Row {
             figure: format!(
-                "`{}` under {} req/s for {} s (mixed create / look-up / refund, signed)",
+                "`{}` at {:.0} % of the emulator's capacity for the same calls ({} req/s for \
+                 {} s, mixed create / look-up / refund, signed; capacity {:.1} req/s, \
+                 measured in the same run by replaying the calls straight to the emulator)",
                 load["server"].as_str().unwrap_or("make dev"),
+                f(&load, "load") * 100.0,
                 load["rate"],
-                load["duration_s"]
+                load["duration_s"],
+                f(emulator, "rate"),
             ),
-            budget: "0 errors, p99 ≤ 25 ms".into(),
+            budget: "0 errors".into(),
             measured: format!(
-                "{errors} errors of {}, p50 {:.1} ms, p99 {p99:.1} ms",
+                "{errors} errors of {}, p50 {:.1} ms, p99 {:.1} ms",
                 load["requests"],
-                f(&load["latency"], "p50_ms")
+                f(&load["latency"], "p50_ms"),
+                f(&load["latency"], "p99_ms"),
             ),
-            verdict: if errors == 0 && p99 <= 25.0 {
-                verdict(true).into()
-            } else if errors == 0 {
-                format!("{} (p99 {})", verdict(false), over(p99, 25.0))
-            } else {
-                format!(
-                    "{} ({errors} errors; p99 {})",
-                    verdict(false),
-                    over(p99, 25.0)
-                )
-            },
+            verdict: verdict(errors == 0).into(),
         });
-        if load["sweep"].as_array().is_some_and(|s| !s.is_empty()) {
-            summary.push(Row {
-                figure: "… the highest rate it holds within that budget (capacity sweep)".into(),
-                budget: "300 req/s".into(),
-                measured: load["sustained_rate"]
-                    .as_u64()
-                    .map_or("no step within budget".into(), |r| format!("{r} req/s")),
-                verdict: match load["sustained_rate"].as_f64() {
-                    Some(rate) if rate >= 300.0 => verdict(true).into(),
-                    Some(rate) => format!("{} ({:.0}× short)", verdict(false), 300.0 / rate),
-                    None => verdict(false).into(),
-                },
-            });
-        }
+        let (stack, moto) = (f(&load, "stack_cpu_ms"), f(&load, "emulator_cpu_ms"));
+        summary.push(Row {
+            figure: "… the stack's own CPU per request ÷ the emulator's, at that rate".into(),
+            budget: "≤ 0.5×".into(),
+            measured: format!(
+                "{:.2}× ({stack:.2} ms ÷ {moto:.2} ms of CPU per request)",
+                stack / moto
+            ),
+            verdict: over(stack / moto, 0.5),
+        });
+        let _ = writeln!(
+            details,
+            "\n### The emulator's capacity for the mix\n\n\
+             The AWS calls of the same mix, made by the same store code (`replay` in \
+             `bench_load.rs`), straight to the emulator by {} closed-loop callers for {} s: \
+             **{:.1} requests/s** ({} requests, {} errors). CPU meanwhile, in % of one core: {}.",
+            emulator["callers"],
+            emulator["duration_s"],
+            f(emulator, "rate"),
+            emulator["requests"],
+            emulator["errors"],
+            cpu_shares(&emulator["cpu_percent"]),
+        );
         let _ = writeln!(
             details,
             "\n### Load on `{}`\n\n`{}`: open loop at {} req/s for {} s (latency from when each \
@@ -99,55 +104,6 @@ pub(crate) fn add(args: &Args, summary: &mut Vec<Row>, details: &mut String) {
                 cpu_shares(&load["cpu_percent"])
             );
         }
-        if let Some(steps) = load["sweep"].as_array().filter(|s| !s.is_empty()) {
-            let _ = writeln!(
-                details,
-                "\nCapacity sweep before the run ({} s per step, stopping at the first step \
-                 over budget): **{}**.\n\n\
-                 | rate | achieved | errors | p50 | p99 | within budget | CPU (% of a core) |\n\
-                 |---|---|---|---|---|---|---|",
-                load["step_seconds"],
-                match load["sustained_rate"].as_u64() {
-                    Some(rate) => format!("holds {rate} req/s within budget"),
-                    None => "no step within budget".to_owned(),
-                }
-            );
-            for step in steps {
-                let cpu: Vec<String> = step["cpu_percent"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|pair| {
-                        format!(
-                            "{} {:.0}",
-                            pair[0]
-                                .as_str()
-                                .unwrap_or("?")
-                                .split(' ')
-                                .next()
-                                .unwrap_or("?"),
-                            pair[1].as_f64().unwrap_or(f64::NAN)
-                        )
-                    })
-                    .collect();
-                let _ = writeln!(
-                    details,
-                    "| {} req/s | {:.1} | {} | {:.1} ms | {:.1} ms | {} | {} |",
-                    step["rate"],
-                    f(step, "achieved_rate"),
-                    step["errors"],
-                    f(step, "p50_ms"),
-                    f(step, "p99_ms"),
-                    if step["within_budget"] == true {
-                        "yes"
-                    } else {
-                        "no"
-                    },
-                    cpu.join(", ")
-                );
-            }
-        }
         if let Some(samples) = load["error_samples"].as_array().filter(|s| !s.is_empty()) {
             let _ = writeln!(details, "\nFirst errors:\n");
             for sample in samples.iter().take(5) {
@@ -155,64 +111,6 @@ pub(crate) fn add(args: &Args, summary: &mut Vec<Row>, details: &mut String) {
                 let short: String = text.chars().take(200).collect();
                 let _ = writeln!(details, "- `{}`", short.replace('`', "'"));
             }
-        }
-        if let Some(wrk) = load.get("wrk").filter(|w| w.is_object()) {
-            let errors = wrk["errors"].as_u64().unwrap_or(u64::MAX);
-            let p99 = f(&wrk["latency_ms"], "p99");
-            summary.push(Row {
-                figure: format!(
-                    "… the same mix through wrk ({} connections paced to {:.0} req/s; closed loop)",
-                    wrk["connections"],
-                    f(wrk, "offered_rate")
-                ),
-                budget: "0 errors, p99 ≤ 25 ms".into(),
-                measured: format!(
-                    "{errors} errors of {} at {:.1} req/s, p50 {:.1} ms, p99 {p99:.1} ms",
-                    wrk["requests"],
-                    f(wrk, "achieved_rate"),
-                    f(&wrk["latency_ms"], "p50")
-                ),
-                verdict: if errors == 0 && p99 <= 25.0 {
-                    verdict(true).into()
-                } else {
-                    format!(
-                        "{} ({errors} errors; p99 {})",
-                        verdict(false),
-                        over(p99, 25.0)
-                    )
-                },
-            });
-            let _ = writeln!(
-                details,
-                "\nThe same mix through **wrk** (Debian's, installed by `scripts/bench.sh`), \
-                 after the run, requests signed beforehand as above: `{}`. wrk has no fixed \
-                 rate: each connection waits between requests so that together they offer \
-                 {:.0} req/s, and its latency runs from when a request went out.\n\n\
-                 | requests | achieved | errors | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n\
-                 | {} | {:.1} req/s | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |\n\n\
-                 CPU during it, in % of one core: {}.{}",
-                wrk["command"].as_str().unwrap_or("wrk"),
-                f(wrk, "offered_rate"),
-                wrk["requests"],
-                f(wrk, "achieved_rate"),
-                wrk["errors"],
-                f(&wrk["latency_ms"], "p50"),
-                f(&wrk["latency_ms"], "p90"),
-                f(&wrk["latency_ms"], "p99"),
-                f(&wrk["latency_ms"], "max"),
-                cpu_shares(&wrk["cpu_percent"]),
-                match wrk["first_error"].as_str().filter(|e| !e.is_empty()) {
-                    Some(error) => format!(
-                        " First answer other than 200: `{}`.",
-                        error
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
-                            .replace('`', "'")
-                    ),
-                    None => String::new(),
-                }
-            );
         }
     } else {
         summary.push(missing("make dev under load", &args.load));

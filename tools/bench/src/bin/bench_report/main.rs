@@ -10,6 +10,7 @@ use serde_json::Value;
 use tikivip_bench::Error;
 use tikivip_bench::stats::Machine;
 
+mod capacity;
 mod cold_starts;
 mod cpu;
 mod load;
@@ -40,6 +41,9 @@ struct Args {
     packages_label: String,
     #[arg(long, default_value = "BENCHMARKS.md")]
     markdown: PathBuf,
+    /// The capacity and cost model, whose generated block is rewritten.
+    #[arg(long, default_value = "docs/capacity.md")]
+    capacity: PathBuf,
     /// The command that produced the figures.
     #[arg(long, default_value = "make bench")]
     command: String,
@@ -92,7 +96,8 @@ fn main() -> Result<(), Error> {
     let mut summary: Vec<Row> = Vec::new();
     let mut details = String::new();
     cold_starts::add(&args, &mut summary, &mut details);
-    cpu::in_process(&args, &mut summary, &mut details);
+    let calls = cpu::calls_per_route();
+    cpu::in_process(&args, &calls, &mut summary, &mut details);
     cpu::signing(&args, &machine, &mut summary, &mut details);
     packages::add(&args, &mut summary, &mut details);
     load::add(&args, &mut summary, &mut details);
@@ -130,19 +135,30 @@ fn main() -> Result<(), Error> {
     let _ = writeln!(out, "\n{END}");
 
     println!("{out}");
-    let existing = std::fs::read_to_string(&args.markdown).unwrap_or_default();
-    let updated = match (existing.find(BEGIN), existing.find(END)) {
-        (Some(begin), Some(end)) if end > begin => format!(
-            "{}{}{}",
-            &existing[..begin],
-            out.trim_end(),
-            &existing[end + END.len()..]
-        ),
-        _ => format!("{}\n\n{}", existing.trim_end(), out.trim_end()),
-    };
-    std::fs::write(&args.markdown, updated.trim_start().to_owned() + "\n")?;
+    write_between(&args.markdown, BEGIN, END, &out)?;
+    let model = capacity::block(&args, &calls);
+    println!("{model}");
+    write_between(&args.capacity, capacity::BEGIN, capacity::END, &model)?;
+    eprintln!("model written to {}", args.capacity.display());
     eprintln!("figures written to {}", args.markdown.display());
     Ok(())
+}
+
+/// Replaces what lies between `begin` and `end` in the file at `path` (both
+/// markers included) with `block`, keeping the prose around it; appends the
+/// block when the markers are absent.
+fn write_between(path: &Path, begin: &str, end: &str, block: &str) -> std::io::Result<()> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let updated = match (existing.find(begin), existing.find(end)) {
+        (Some(at), Some(until)) if until > at => format!(
+            "{}{}{}",
+            &existing[..at],
+            block.trim_end(),
+            &existing[until + end.len()..]
+        ),
+        _ => format!("{}\n\n{}", existing.trim_end(), block.trim_end()),
+    };
+    std::fs::write(path, updated.trim_start().to_owned() + "\n")
 }
 
 fn missing(figure: &str, path: &Path) -> Row {
