@@ -108,14 +108,19 @@ fn credentials() -> Credentials {
     Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench")
 }
 
-/// A store whose DynamoDB answers from `script`; its calls go to `calls`.
-pub fn store(script: Vec<Scripted>, calls: &Calls) -> Store {
-    let config = aws_sdk_dynamodb::Config::builder()
+/// The configuration of a DynamoDB client that answers from `script`, its
+/// calls going to `calls`: to be adjusted, then built.
+pub fn dynamodb_config(script: Vec<Scripted>, calls: &Calls) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("ap-southeast-1"))
         .credentials_provider(credentials())
         .http_client(scripted_client(script, calls))
-        .build();
+}
+
+/// A store whose DynamoDB answers from `script`; its calls go to `calls`.
+pub fn store(script: Vec<Scripted>, calls: &Calls) -> Store {
+    let config = dynamodb_config(script, calls).build();
     Store::new(aws_sdk_dynamodb::Client::from_conf(config), "bench")
 }
 
