@@ -24,6 +24,9 @@ impl ResolveEndpoint for Fixed {
     }
 }
 
+/// A change to the client's configuration.
+type Adjust = Box<dyn Fn(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder>;
+
 fn knobs(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -34,10 +37,7 @@ fn knobs(c: &mut Criterion) {
             .to_string();
     let id = TransactionId::parse(TXN_ID).unwrap();
     let calls = Calls::default();
-    let variants: Vec<(
-        &str,
-        Box<dyn Fn(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder>,
-    )> = vec![
+    let variants: Vec<(&str, Adjust)> = vec![
         ("default", Box::new(|b| b)),
         (
             "no_stall",

@@ -483,7 +483,7 @@ async fn replay(store: &Store, paid: &[(String, String)], i: usize) -> Result<()
                 .await
                 .map(|_| ())
         }
-        1 if (i / 3) % 2 == 0 => store.transaction(&txn_id).await.map(|_| ()),
+        1 if (i / 3).is_multiple_of(2) => store.transaction(&txn_id).await.map(|_| ()),
         1 => store.transaction_by_tiki_id(&tiki_id).await.map(|_| ()),
         _ => {
             let request: RefundRequest = parse_json(
