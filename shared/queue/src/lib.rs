@@ -486,3 +486,53 @@ pub struct Swept {
     pub released: usize,
     pub failed: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Jobs enqueued before messages stopped carrying the IPN (during a
+    /// deployment) are still read: the dispatcher takes the IPN from the
+    /// transaction either way.
+    #[test]
+    fn a_message_that_still_carries_its_ipn_is_read() {
+        let body = r#"{"transaction_id":"T0193a1b2c3d4e5f60718293a4b5c6d7e","ipn":{"reference_transaction_id":"88062110977884170","transaction_amount":99000,"transaction_id":"T0193a1b2c3d4e5f60718293a4b5c6d7e","status":"SUCCESS"},"chain":1}"#;
+        let received = received(body).unwrap();
+        assert_eq!(
+            received.message,
+            IpnMessage {
+                transaction_id: TransactionId::parse("T0193a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+                chain: 1,
+            }
+        );
+        assert!(!received.dead_letter);
+    }
+
+    #[test]
+    fn a_dead_letter_is_told_apart_and_keeps_its_ipn() {
+        let letter = DeadLetter {
+            message: IpnMessage {
+                transaction_id: TransactionId::parse("T0193a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+                chain: 0,
+            },
+            ipn: Ipn {
+                reference_transaction_id: tikivip_domain::TikiTransactionId::parse(
+                    "88062110977884170",
+                )
+                .unwrap(),
+                transaction_amount: tikivip_domain::Vnd::new(99_000).unwrap(),
+                transaction_id: TransactionId::parse("T0193a1b2c3d4e5f60718293a4b5c6d7e").unwrap(),
+                status: tikivip_domain::TransactionStatus::Success,
+                partner_banking_method: None,
+            },
+            attempts: 8,
+            last_error: Some("HTTP 503".into()),
+            dead_at: Timestamp::now_utc(),
+        };
+        let body = to_json(&letter);
+        assert!(body.contains("\"reference_transaction_id\""), "{body}");
+        let received = received(&body).unwrap();
+        assert!(received.dead_letter);
+        assert_eq!(received.message, letter.message);
+    }
+}
