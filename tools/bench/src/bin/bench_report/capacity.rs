@@ -190,6 +190,19 @@ fn cost(steps: &[Step], memory_mb: u32) -> Vec<(&'static str, f64)> {
     ]
 }
 
+/// A table's header: `first`, then a column per memory size.
+fn size_header(out: &mut String, first: &str) {
+    let _ = write!(out, "| {first} |");
+    for mb in MEMORY_SIZES_MB {
+        let _ = write!(out, " {mb} MB |");
+    }
+    out.push_str("\n|---|");
+    for _ in MEMORY_SIZES_MB {
+        out.push_str("---|");
+    }
+    out.push('\n');
+}
+
 /// The generated block of docs/capacity.md.
 pub(crate) fn block(args: &Args, calls: &[(Route, Vec<String>)]) -> String {
     let mut out = format!("{BEGIN}\n\n");
@@ -222,15 +235,10 @@ pub(crate) fn block(args: &Args, calls: &[(Route, Vec<String>)]) -> String {
             }
         );
     }
-    out.push_str("\n#### Latency at the function, warm (p50 / p99, ms; API routes add API Gateway's)\n\n| step |");
-    for mb in MEMORY_SIZES_MB {
-        let _ = write!(out, " {mb} MB |");
-    }
-    out.push_str("\n|---|");
-    for _ in MEMORY_SIZES_MB {
-        out.push_str("---|");
-    }
-    out.push('\n');
+    out.push_str(
+        "\n#### Latency at the function, warm (p50 / p99, ms; API routes add API Gateway's)\n\n",
+    );
+    size_header(&mut out, "step");
     for step in &steps {
         let _ = write!(out, "| {} |", step.name);
         for mb in MEMORY_SIZES_MB {
@@ -243,15 +251,7 @@ pub(crate) fn block(args: &Args, calls: &[(Route, Vec<String>)]) -> String {
         out,
         "\n#### Cost of one million sales (USD, {PRICES_AS_OF})\n"
     );
-    out.push_str("| item |");
-    for mb in MEMORY_SIZES_MB {
-        let _ = write!(out, " {mb} MB |");
-    }
-    out.push_str("\n|---|");
-    for _ in MEMORY_SIZES_MB {
-        out.push_str("---|");
-    }
-    out.push('\n');
+    size_header(&mut out, "item");
     let costs: Vec<Vec<(&str, f64)>> = MEMORY_SIZES_MB.iter().map(|mb| cost(&steps, *mb)).collect();
     for (row, (item, _)) in costs[0].iter().enumerate() {
         let _ = write!(out, "| {item} |");
