@@ -98,3 +98,13 @@ lint: ## formatting and clippy, warnings as errors
 .PHONY: bench
 bench: moto aws-tools ## measure the performance budget into BENCHMARKS.md (cold starts, CPU per request, load, packages)
 	bash scripts/bench.sh
+
+# Not part of `test` (which replays the corpus: tools/fuzz/tests/corpus.rs):
+# libFuzzer on every target for FUZZ_SECONDS each, on the nightly toolchain
+# (cargo-fuzz installs itself); a crash stops the run and is kept under
+# target/fuzz/artifacts/ to be copied into tools/fuzz/regressions/.
+FUZZ_SECONDS ?= 60
+export FUZZ_SECONDS
+.PHONY: fuzz
+fuzz: ## coverage-guided fuzzing of every parser and function path, FUZZ_SECONDS (60) per target
+	bash scripts/fuzz.sh

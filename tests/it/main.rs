@@ -14,6 +14,7 @@ mod ipn_delivery;
 mod lookup;
 mod openapi;
 mod payment_result;
+mod properties;
 mod reconciliation;
 mod refund;
 mod signature;

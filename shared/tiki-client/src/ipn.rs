@@ -17,7 +17,7 @@ pub enum IpnAnswer {
     SystemError(String),
 }
 
-pub(crate) fn answer(body: &[u8]) -> Result<IpnAnswer, Error> {
+pub fn answer(body: &[u8]) -> Result<IpnAnswer, Error> {
     let Head { code, message } = wire::parse(body)?;
     Ok(match code {
         ResultCode::Success => IpnAnswer::Accepted,

@@ -34,3 +34,13 @@ pub use ipn::{IpnAnswer, attempt};
 pub use status::{TikiStatus, view};
 pub use tiniapp::{OrderLookup, TiniAppClient};
 pub use webview::Webview;
+
+/// Tiki's answers read from the body of an HTTP 200, exactly as the clients
+/// read them: for a tool that holds an answer already, and for the fuzz
+/// targets (tools/fuzz), which feed them any bytes.
+pub mod answer {
+    pub use crate::ipn::answer as ipn;
+    pub use crate::status::answer as status;
+    pub use crate::tiniapp::answer as order;
+    pub use crate::webview::answer as webview;
+}

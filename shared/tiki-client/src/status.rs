@@ -31,7 +31,7 @@ struct Found {
     amount: Option<u64>,
 }
 
-pub(crate) fn answer(asked: &TikiTransactionId, body: &[u8]) -> Result<TikiStatus, Error> {
+pub fn answer(asked: &TikiTransactionId, body: &[u8]) -> Result<TikiStatus, Error> {
     let Head { code, message } = wire::parse(body)?;
     match code {
         ResultCode::Success => {}

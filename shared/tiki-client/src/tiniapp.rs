@@ -80,7 +80,7 @@ impl TiniAppClient {
     }
 }
 
-pub(crate) fn answer(asked: &TiniAppOrderId, body: &[u8]) -> Result<OrderLookup, Error> {
+pub fn answer(asked: &TiniAppOrderId, body: &[u8]) -> Result<OrderLookup, Error> {
     let Head { code, message } = wire::parse(body)?;
     match code {
         ResultCode::Success => {}

@@ -27,7 +27,7 @@ struct Success {
     data: Webview,
 }
 
-pub(crate) fn answer(body: &[u8]) -> Result<Webview, Error> {
+pub fn answer(body: &[u8]) -> Result<Webview, Error> {
     let Head { code, message } = wire::parse(body)?;
     if code != ResultCode::Success {
         return Err(Error::Code(code, message));

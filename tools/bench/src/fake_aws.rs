@@ -1,6 +1,7 @@
 //! DynamoDB and SQS without I/O, for the in-process benches: the real SDK
 //! clients (request building, SigV4, serialisation, response parsing) over an
-//! HTTP connector that answers from a script instead of the network.
+//! HTTP connector that answers from a script, or from any function of the call
+//! (the fuzz targets), instead of the network.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -42,8 +43,7 @@ impl Calls {
         std::mem::take(&mut *self.0.lock().expect("not poisoned"))
     }
 
-    fn record(&self, target: &str) {
-        let operation = target.rsplit('.').next().unwrap_or(target);
+    fn record(&self, operation: &str) {
         self.0
             .lock()
             .expect("not poisoned")
@@ -51,53 +51,62 @@ impl Calls {
     }
 }
 
-/// Answers calls in the order of its script, over and over: one pass of the
+/// Answers one call from its operation (the end of `X-Amz-Target`) and its
+/// JSON body: an HTTP status and a JSON body.
+pub type Responder = Arc<dyn Fn(&str, &[u8]) -> (u16, String) + Send + Sync>;
+
+/// Answers calls in the order of `script`, over and over: one pass of the
 /// script is one request of the handler it stands behind.
-#[derive(Debug)]
-struct ScriptedConnector {
-    script: Vec<Scripted>,
-    next: AtomicUsize,
+pub fn scripted(script: Vec<Scripted>) -> Responder {
+    assert!(!script.is_empty(), "a script answers at least one call");
+    let next = AtomicUsize::new(0);
+    Arc::new(move |operation, _| {
+        let scripted = &script[next.fetch_add(1, Ordering::Relaxed) % script.len()];
+        if operation == scripted.operation {
+            (200, scripted.body.clone())
+        } else {
+            // A script out of step with the handler: fail loudly, not slowly.
+            let message = format!("expected {}, got {operation}", scripted.operation);
+            (
+                400,
+                format!(r#"{{"__type":"BenchScriptMismatch","message":"{message}"}}"#),
+            )
+        }
+    })
+}
+
+struct AnsweringConnector {
+    responder: Responder,
     calls: Calls,
 }
 
-impl HttpConnector for ScriptedConnector {
+impl std::fmt::Debug for AnsweringConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnsweringConnector")
+    }
+}
+
+impl HttpConnector for AnsweringConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let at = self.next.fetch_add(1, Ordering::Relaxed) % self.script.len();
-        let scripted = &self.script[at];
         let target = request.headers().get("x-amz-target").unwrap_or_default();
-        self.calls.record(target);
-        let response = if target.ends_with(scripted.operation) {
-            let mut response = HttpResponse::new(
-                StatusCode::try_from(200).expect("a status"),
-                SdkBody::from(scripted.body.clone()),
-            );
-            response
-                .headers_mut()
-                .insert("content-type", "application/x-amz-json-1.0");
-            response
-        } else {
-            // A script out of step with the handler: fail loudly, not slowly.
-            let mut response = HttpResponse::new(
-                StatusCode::try_from(400).expect("a status"),
-                SdkBody::from(format!(
-                    r#"{{"__type":"BenchScriptMismatch","message":"expected {}, got {target}"}}"#,
-                    scripted.operation
-                )),
-            );
-            response
-                .headers_mut()
-                .insert("content-type", "application/x-amz-json-1.0");
-            response
-        };
+        let operation = target.rsplit('.').next().unwrap_or(target);
+        self.calls.record(operation);
+        let (status, body) =
+            (self.responder)(operation, request.body().bytes().unwrap_or_default());
+        let mut response = HttpResponse::new(
+            StatusCode::try_from(status).expect("a status"),
+            SdkBody::from(body),
+        );
+        response
+            .headers_mut()
+            .insert("content-type", "application/x-amz-json-1.0");
         HttpConnectorFuture::ready(Ok(response))
     }
 }
 
-fn scripted_client(script: Vec<Scripted>, calls: &Calls) -> SharedHttpClient {
-    assert!(!script.is_empty(), "a script answers at least one call");
-    let connector = SharedHttpConnector::new(ScriptedConnector {
-        script,
-        next: AtomicUsize::new(0),
+fn answering_client(responder: Responder, calls: &Calls) -> SharedHttpClient {
+    let connector = SharedHttpConnector::new(AnsweringConnector {
+        responder,
         calls: calls.clone(),
     });
     let connector = Arc::new(connector);
@@ -111,26 +120,44 @@ fn credentials() -> Credentials {
 /// The configuration of a DynamoDB client that answers from `script`, its
 /// calls going to `calls`: to be adjusted, then built.
 pub fn dynamodb_config(script: Vec<Scripted>, calls: &Calls) -> aws_sdk_dynamodb::config::Builder {
+    dynamodb_config_answering(scripted(script), calls)
+}
+
+/// The configuration of a DynamoDB client that `responder` answers.
+pub fn dynamodb_config_answering(
+    responder: Responder,
+    calls: &Calls,
+) -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("ap-southeast-1"))
         .credentials_provider(credentials())
-        .http_client(scripted_client(script, calls))
+        .http_client(answering_client(responder, calls))
 }
 
 /// A store whose DynamoDB answers from `script`; its calls go to `calls`.
 pub fn store(script: Vec<Scripted>, calls: &Calls) -> Store {
-    let config = dynamodb_config(script, calls).build();
+    store_answering(scripted(script), calls)
+}
+
+/// A store whose DynamoDB `responder` answers; its calls go to `calls`.
+pub fn store_answering(responder: Responder, calls: &Calls) -> Store {
+    let config = dynamodb_config_answering(responder, calls).build();
     Store::new(aws_sdk_dynamodb::Client::from_conf(config), "bench")
 }
 
 /// An IPN queue whose SQS answers from `script`; its calls go to `calls`.
 pub fn queue(script: Vec<Scripted>, calls: &Calls) -> IpnQueue {
+    queue_answering(scripted(script), calls)
+}
+
+/// An IPN queue whose SQS `responder` answers; its calls go to `calls`.
+pub fn queue_answering(responder: Responder, calls: &Calls) -> IpnQueue {
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .region(aws_sdk_sqs::config::Region::new("ap-southeast-1"))
         .credentials_provider(credentials())
-        .http_client(scripted_client(script, calls))
+        .http_client(answering_client(responder, calls))
         .build();
     IpnQueue::new(
         aws_sdk_sqs::Client::from_conf(config),

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make fuzz`: every target of tools/fuzz under libFuzzer for FUZZ_SECONDS
+# (default 60) each, seeded from tools/fuzz/seeds/<target>/; the corpus it
+# grows stays in target/fuzz/corpus/. Prints executions per target and stops
+# at the first crash (its input: target/fuzz/artifacts/<target>/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_DIR=tools/fuzz/cargo-fuzz
+BUILD=target/fuzz-build
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "fuzz: installing cargo-fuzz" >&2
+    cargo install cargo-fuzz --locked
+fi
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "fuzz: needs the nightly toolchain (rustup toolchain install nightly)" >&2
+    exit 1
+fi
+
+targets=$(ls "$FUZZ_DIR/fuzz_targets" | sed 's/\.rs$//')
+cargo +nightly fuzz build --fuzz-dir "$FUZZ_DIR" --target-dir "$BUILD"
+summary=target/fuzz/summary.txt
+mkdir -p target/fuzz
+: > "$summary"
+for target in $targets; do
+    corpus=target/fuzz/corpus/$target
+    artifacts=target/fuzz/artifacts/$target/
+    mkdir -p "$corpus" "$artifacts"
+    log=target/fuzz/$target.log
+    status=0
+    cargo +nightly fuzz run --fuzz-dir "$FUZZ_DIR" --target-dir "$BUILD" "$target" \
+        "$corpus" "tools/fuzz/seeds/$target" -- \
+        -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$artifacts" -print_final_stats=1 \
+        > "$log" 2>&1 || status=$?
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+    inputs=$(ls "$corpus" | wc -l)
+    printf '%-24s %12s executions in %ss, corpus %5s inputs, exit %s\n' \
+        "$target" "$runs" "$FUZZ_SECONDS" "$inputs" "$status" | tee -a "$summary"
+    if [ "$status" -ne 0 ]; then
+        echo "fuzz: $target failed; see $log and $artifacts" >&2
+        tail -40 "$log" >&2
+        exit "$status"
+    fi
+done
+echo "fuzz: every target ran ${FUZZ_SECONDS}s without a failure (target/fuzz/summary.txt)"
