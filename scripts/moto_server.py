@@ -43,6 +43,9 @@ enforces them (moto is more forgiving), with AWS's error codes:
        a transaction's Update that would grow an item too large cancels it
        (TransactionCanceledException, reason ValidationError). TransactWriteItems
        of more than 100 actions or over 4 MB of items: ValidationException.
+       TransactWriteItems' ClientRequestToken: the same token within 10
+       minutes of a success answers that success again, applying nothing;
+       with another request, IdempotentParameterMismatchException.
 
 The control API (tests only; same port, loopback only, plain JSON):
 
@@ -93,6 +96,7 @@ from moto.dynamodb.models import table as moto_table
 from moto.dynamodb.models import dynamo_type as moto_dynamo_type
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.exceptions import (
+    ERROR_TYPE_PREFIX,
     DynamodbException,
     ItemSizeTooLarge,
     ItemSizeToUpdateTooLarge,
@@ -702,6 +706,41 @@ def _injected_fault(action, body):
 _original_dynamodb_call_action = DynamoHandler.call_action
 
 
+class IdempotentParameterMismatch(DynamodbException):
+    def __init__(self):
+        super().__init__(
+            ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+            message="The request uses the same client token as a previous, but non-identical request.",
+        )
+
+
+# TransactWriteItems' ClientRequestToken (the SDK fills one in and keeps it
+# across its retries): within 10 minutes of a successful call, the same token
+# with the same request answers that success again without applying anything;
+# with another request, IdempotentParameterMismatchException. moto ignores the
+# token, so a retry after a lost answer would fail its conditions here where
+# AWS answers success. Calls are serialised, so no call is "in progress".
+TRANSACT_TOKEN_WINDOW_S = 600
+_transact_tokens = {}  # token -> (expires at, the request without its token, the answer)
+
+
+def _transact_with_token(self, body):
+    token = body.get("ClientRequestToken")
+    now = time.monotonic()
+    for expired in [t for t, (until, _, _) in _transact_tokens.items() if until <= now]:
+        del _transact_tokens[expired]
+    request = json.dumps({k: v for k, v in body.items() if k != "ClientRequestToken"}, sort_keys=True)
+    seen = _transact_tokens.get(token)
+    if seen is not None:
+        if seen[1] != request:
+            raise IdempotentParameterMismatch()
+        return seen[2]
+    answer = _original_dynamodb_call_action(self)
+    if answer[0] == 200:
+        _transact_tokens[token] = (now + TRANSACT_TOKEN_WINDOW_S, request, answer)
+    return answer
+
+
 def _dynamodb_call_action(self):
     body = getattr(self, "params", None) or {}
     action = self._get_action()
@@ -717,6 +756,8 @@ def _dynamodb_call_action(self):
                 raise
             except Exception:  # a malformed request: moto answers it
                 pass
+        if action == "TransactWriteItems" and body.get("ClientRequestToken"):
+            return _transact_with_token(self, body)
     except DynamodbException as error:
         headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amzn-ErrorType": error.relative_error_type}
         headers, body = DynamoHandler._enrich_response(headers, error.description)

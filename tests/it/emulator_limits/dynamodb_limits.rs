@@ -314,3 +314,48 @@ async fn dynamodb_transaction_is_at_most_4_mb() {
         .await
         .expect("4,000,000 bytes pass");
 }
+
+/// The SDK gives every TransactWriteItems a ClientRequestToken and keeps it
+/// across its retries: a retry after a lost answer must succeed as on AWS,
+/// not fail the conditions its own first attempt made false.
+#[tokio::test]
+async fn dynamodb_transaction_retried_with_its_token_answers_its_first_success_and_applies_nothing()
+{
+    let client = emulator_client().await;
+    let table = fresh_table(&client).await;
+    let first_put = |d: &str| {
+        TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&table)
+                    .set_item(Some(HashMap::from([
+                        ("pk".to_owned(), s("t")),
+                        ("d".to_owned(), s(d)),
+                    ])))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    };
+    let send = |token: &str, d: &str| {
+        client
+            .transact_write_items()
+            .transact_items(first_put(d))
+            .client_request_token(token)
+            .send()
+    };
+    send("token-1", "1").await.expect("the first call applies");
+    send("token-1", "1")
+        .await
+        .expect("the same call with its token answers success again");
+    let (code, _) = refused!(send("token-1", "2"));
+    assert_eq!(code, "IdempotentParameterMismatchException");
+    let (code, _) = refused!(send("token-2", "1"));
+    assert_eq!(
+        code, "TransactionCanceledException",
+        "a new token is a new call"
+    );
+    let item = get(&client, &table, "t").await.expect("the item");
+    assert_eq!(item["d"], s("1"));
+}
