@@ -108,3 +108,13 @@ export FUZZ_SECONDS
 .PHONY: fuzz
 fuzz: ## coverage-guided fuzzing of every parser and function path, FUZZ_SECONDS (60) per target
 	bash scripts/fuzz.sh
+
+# Not part of `test`: SOAK_SECONDS (300) of traffic with AWS faults, Tiki
+# faults and crashes through `tikivip dev`, then an audit; its counts go to
+# BENCHMARKS.md's reliability section.
+SOAK_SECONDS ?= 300
+export SOAK_SECONDS
+.PHONY: soak
+soak: moto ## fault soak: traffic, AWS and Tiki faults, SIGKILLs, then an audit of every payment (SOAK_SECONDS, 300)
+	$(CARGO) build -p tikivip-tools --bin tikivip -p tikivip-bench --bin soak
+	target/debug/soak --tikivip target/debug/tikivip

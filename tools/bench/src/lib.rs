@@ -7,12 +7,14 @@
 //! - [`inprocess`] and [`fake_aws`]: the in-process path of each route, for the
 //!   criterion benches;
 //! - [`local_aws`]: tables, queues and secrets in the local emulator;
-//! - [`stats`]: percentiles and the machine's description.
+//! - [`stats`]: percentiles and the machine's description;
+//! - [`markdown`]: the generated blocks of BENCHMARKS.md and docs/capacity.md.
 
 pub mod events;
 pub mod fake_aws;
 pub mod inprocess;
 pub mod local_aws;
+pub mod markdown;
 pub mod runtime_api;
 pub mod stats;
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use serde_json::Value;
 use tikivip_bench::Error;
+use tikivip_bench::markdown::write_between;
 use tikivip_bench::stats::Machine;
 
 mod capacity;
@@ -147,20 +148,6 @@ fn main() -> Result<(), Error> {
 /// Replaces what lies between `begin` and `end` in the file at `path` (both
 /// markers included) with `block`, keeping the prose around it; appends the
 /// block when the markers are absent.
-fn write_between(path: &Path, begin: &str, end: &str, block: &str) -> std::io::Result<()> {
-    let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let updated = match (existing.find(begin), existing.find(end)) {
-        (Some(at), Some(until)) if until > at => format!(
-            "{}{}{}",
-            &existing[..at],
-            block.trim_end(),
-            &existing[until + end.len()..]
-        ),
-        _ => format!("{}\n\n{}", existing.trim_end(), block.trim_end()),
-    };
-    std::fs::write(path, updated.trim_start().to_owned() + "\n")
-}
-
 fn missing(figure: &str, path: &Path) -> Row {
     Row {
         figure: figure.to_owned(),
