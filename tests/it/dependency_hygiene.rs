@@ -382,12 +382,12 @@ fn the_store_and_the_queue_open_their_connection_at_init() {
         store.contains(".get_item()") && store.contains(".send()"),
         "Store::from_env makes a warm-up call:\n{store}"
     );
-    let from_env = from_env_of("shared/queue/src/lib.rs");
+    let from_env = from_env_of("shared/queue/src/queue.rs");
     assert!(
         from_env.contains("IpnQueue::connect("),
         "IpnQueue::from_env connects:\n{from_env}"
     );
-    let queue = fn_body("shared/queue/src/lib.rs", "pub async fn connect");
+    let queue = fn_body("shared/queue/src/queue.rs", "pub async fn connect");
     assert!(
         queue.contains(".get_queue_attributes()") && queue.contains(".send()"),
         "IpnQueue::connect makes a warm-up call:\n{queue}"
