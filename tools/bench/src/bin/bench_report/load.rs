@@ -47,7 +47,7 @@ pub(crate) fn add(args: &Args, summary: &mut Vec<Row>, details: &mut String) {
             details,
             "\n### The emulator's capacity for the mix\n\n\
              The AWS calls of the same mix, made by the same store code (`replay` in \
-             `bench_load.rs`), straight to the emulator by {} closed-loop callers for {} s: \
+             `bench_load/replay.rs`), straight to the emulator by {} closed-loop callers for {} s: \
              **{:.1} requests/s** ({} requests, {} errors). CPU meanwhile, in % of one core: {}.",
             emulator["callers"],
             emulator["duration_s"],
