@@ -36,12 +36,25 @@ for target in $targets; do
         > "$log" 2>&1 || status=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     inputs=$(ls "$corpus" | wc -l)
-    printf '%-24s %12s executions in %ss, corpus %5s inputs, exit %s\n' \
-        "$target" "$runs" "$FUZZ_SECONDS" "$inputs" "$status" | tee -a "$summary"
+    printf '| `%s` | %s | %s | %s |\n' "$target" "$runs" "$FUZZ_SECONDS" "$inputs" | tee -a "$summary"
     if [ "$status" -ne 0 ]; then
         echo "fuzz: $target failed; see $log and $artifacts" >&2
         tail -40 "$log" >&2
         exit "$status"
     fi
 done
-echo "fuzz: every target ran ${FUZZ_SECONDS}s without a failure (target/fuzz/summary.txt)"
+# The figures into BENCHMARKS.md, between its fuzz markers.
+python3 - "$summary" <<'PY'
+import sys, datetime
+rows = open(sys.argv[1]).read()
+total = sum(int(r.split("|")[2]) for r in rows.splitlines() if r.split("|")[2].strip().isdigit())
+block = ("<!-- fuzz:begin -->\n"
+         f"One `make fuzz` run, {datetime.date.today()}: no crash in any target, "
+         f"{total:,} executions in all.\n\n"
+         "| target | executions | seconds | corpus (inputs) |\n|---|---|---|---|\n"
+         + rows + "<!-- fuzz:end -->")
+text = open("BENCHMARKS.md").read()
+begin, end = text.index("<!-- fuzz:begin -->"), text.index("<!-- fuzz:end -->") + len("<!-- fuzz:end -->")
+open("BENCHMARKS.md", "w").write(text[:begin] + block + text[end:])
+PY
+echo "fuzz: every target ran ${FUZZ_SECONDS}s without a failure (BENCHMARKS.md, target/fuzz/summary.txt)"

@@ -14,7 +14,7 @@ const ASKED_ORDER: &str = "o-1";
 
 /// The code of an answered body: it parsed, so it is JSON with a known code.
 fn code(body: &[u8]) -> (ResultCode, Value) {
-    let json: Value = serde_json::from_slice(body).expect("an answer read is JSON");
+    let json = crate::json_of(body);
     let code = json["code"]
         .as_i64()
         .and_then(ResultCode::from_code)

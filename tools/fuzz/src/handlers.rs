@@ -32,6 +32,7 @@ use tikivip_domain::{ResultCode, TransactionId, TransactionStatus};
 use tikivip_signing::Secret;
 use tikivip_tiki_client::{TikiClient, TikiEnvironment};
 use tiniapp_ipn::TiniAppIpn;
+use tiniapp_order::TiniAppOrder;
 use webview::WebviewUrl;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +43,7 @@ pub enum Function {
     PaymentResult,
     Webview,
     TiniappIpn,
+    TiniappOrder,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -60,6 +62,7 @@ struct Functions {
     receiver: IpnReceiver,
     webview: WebviewUrl,
     tiniapp: TiniAppIpn,
+    orders: TiniAppOrder,
 }
 
 fn functions() -> &'static Functions {
@@ -93,6 +96,7 @@ fn functions() -> &'static Functions {
             receiver: IpnReceiver::new(Client::dev_partner().verifier(), store(), queue()),
             webview: WebviewUrl::new(Client::dev_partner().verifier(), tiki, store()),
             tiniapp: TiniAppIpn::new(Client::dev_tiniapp().verifier(), store(), queue()),
+            orders: TiniAppOrder::new(Client::dev_partner().verifier(), store()),
             runtime,
         }
     })
@@ -146,7 +150,9 @@ fn sqs() -> Responder {
 impl Function {
     fn client(self) -> Client {
         match self {
-            Function::PaymentResult | Function::Webview => Client::dev_partner(),
+            Function::PaymentResult | Function::Webview | Function::TiniappOrder => {
+                Client::dev_partner()
+            }
             Function::TiniappIpn => Client::dev_tiniapp(),
             _ => Client::dev_tiki(),
         }
@@ -174,6 +180,11 @@ impl Function {
             Function::PaymentResult => HttpCall::post(target, "POST /v1/ipn", body),
             Function::Webview => HttpCall::post(target, "POST /v1/webview", body),
             Function::TiniappIpn => HttpCall::post(target, "POST /v1/tiniapp/ipn", body),
+            Function::TiniappOrder => HttpCall::get(
+                &format!("/v1/tiniapp/orders/{target}"),
+                "GET /v1/tiniapp/orders/{id}",
+            )
+            .with_path_parameter("id", target),
         }
     }
 
@@ -186,6 +197,7 @@ impl Function {
             Function::PaymentResult => functions.receiver.handle(request).await,
             Function::Webview => functions.webview.handle(request).await,
             Function::TiniappIpn => functions.tiniapp.handle(request).await,
+            Function::TiniappOrder => functions.orders.handle(request).await,
         }
     }
 }

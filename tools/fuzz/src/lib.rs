@@ -31,6 +31,7 @@ pub enum Target {
     HandlerPaymentResult,
     HandlerWebview,
     HandlerTiniappIpn,
+    HandlerTiniappOrder,
     AnswerIpn,
     AnswerStatus,
     AnswerWebview,
@@ -38,7 +39,7 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 16] = [
+    pub const ALL: [Target; 17] = [
         Target::Signature,
         Target::BodyCreate,
         Target::BodyRefund,
@@ -51,6 +52,7 @@ impl Target {
         Target::HandlerPaymentResult,
         Target::HandlerWebview,
         Target::HandlerTiniappIpn,
+        Target::HandlerTiniappOrder,
         Target::AnswerIpn,
         Target::AnswerStatus,
         Target::AnswerWebview,
@@ -71,6 +73,7 @@ impl Target {
             Target::HandlerPaymentResult => "handler_payment_result",
             Target::HandlerWebview => "handler_webview",
             Target::HandlerTiniappIpn => "handler_tiniapp_ipn",
+            Target::HandlerTiniappOrder => "handler_tiniapp_order",
             Target::AnswerIpn => "answer_ipn",
             Target::AnswerStatus => "answer_status",
             Target::AnswerWebview => "answer_webview",
@@ -93,12 +96,20 @@ impl Target {
             Target::HandlerPaymentResult => handlers::run(handlers::Function::PaymentResult, data),
             Target::HandlerWebview => handlers::run(handlers::Function::Webview, data),
             Target::HandlerTiniappIpn => handlers::run(handlers::Function::TiniappIpn, data),
+            Target::HandlerTiniappOrder => handlers::run(handlers::Function::TiniappOrder, data),
             Target::AnswerIpn => answers::ipn(data),
             Target::AnswerStatus => answers::status(data),
             Target::AnswerWebview => answers::webview(data),
             Target::AnswerOrder => answers::order(data),
         }
     }
+}
+
+/// The JSON of an input a parser accepted. serde_json skips a field the
+/// type does not name without checking its strings are UTF-8, so an
+/// accepted input may hold invalid UTF-8 there: it reads as U+FFFD here.
+pub(crate) fn json_of(input: &[u8]) -> serde_json::Value {
+    serde_json::from_str(&String::from_utf8_lossy(input)).expect("an accepted input is JSON")
 }
 
 impl fmt::Display for Target {

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tikivip_fuzz::Target::HandlerTiniappOrder.run(data));
