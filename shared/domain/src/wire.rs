@@ -45,7 +45,16 @@ impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
 }
 
 /// Reads a JSON body into `T`, naming the field at fault in the error.
+///
+/// Every body is a JSON object: serde would also read a struct from an array
+/// of its fields in order (`["8806…", 99000]` as a create), which no caller
+/// sends and the spec does not allow.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Error::InvalidRequest(
+            "malformed JSON: the body must be a JSON object".into(),
+        ));
+    }
     let mut json = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
         let path = e.path().to_string();
@@ -139,6 +148,17 @@ mod tests {
 
     fn create(body: &str) -> Result<CreateTransactionRequest, Error> {
         parse_json(body.as_bytes())
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_json_object_is_refused() {
+        for body in [r#"["88062110977884170", 99000]"#, "99000", "null", ""] {
+            assert!(
+                matches!(create(body), Err(Error::InvalidRequest(_))),
+                "{body:?}"
+            );
+        }
+        assert!(create(r#" {"tiki_transaction_id":"1","transaction_amount":1}"#).is_ok());
     }
 
     #[test]

@@ -63,6 +63,8 @@ mod tests {
             r#"{"code":7,"message":"?"}"#,
             "<html>502</html>",
             r#"{"message":"?"}"#,
+            // An array of the fields in order is not an answer (found by make fuzz).
+            " [0]",
         ] {
             assert!(
                 matches!(answer(body.as_bytes()), Err(Error::BadResponse(_))),

@@ -16,8 +16,16 @@ pub(crate) struct Head {
     pub message: String,
 }
 
-/// An answer read as `T`, or why it cannot be.
+/// An answer read as `T`, or why it cannot be. Tiki answers with a JSON
+/// object: serde would also read a struct from an array of its fields in
+/// order, taking `[0]` for code 0, an IPN accepted.
 pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Error::BadResponse(format!(
+            "not a JSON object: {:?}",
+            snippet(body)
+        )));
+    }
     serde_json::from_slice(body)
         .map_err(|error| Error::BadResponse(format!("{error} in {:?}", snippet(body))))
 }
