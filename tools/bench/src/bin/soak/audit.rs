@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use tiki_simulator::SimulatorHandle;
 use tikivip_bench::Error;
-use tikivip_domain::{IpnState, TransactionId, TransactionStatus};
+use tikivip_domain::{IpnState, Transaction, TransactionId, TransactionStatus};
 use tikivip_store::Store;
 
-use crate::traffic::{Answer, Failure, Known};
+use crate::traffic::{Answer, Failure, Known, KnownTransaction};
 
 /// A fault window or a crash: from its start to its end.
 pub type Window = (Instant, Instant);
@@ -128,57 +128,10 @@ pub async fn run(
         let Some(txn) = tables.store.transaction(&txn_id).await? else {
             continue;
         };
-        let mut fail = |why: String| audit.failures.push(format!("{id}: {why}"));
-        // Refunds: within the amount, and as the callers were answered.
-        let listed: u64 = txn.refunds.iter().map(|r| r.amount.get()).sum();
-        if txn.refunded.get() != listed || listed > txn.amount.get() {
-            fail(format!(
-                "refunded {} of {}, refunds listed {listed}",
-                txn.refunded, txn.amount
-            ));
-        }
         audit.refunds += txn.refunds.len();
-        if let Some(asked) = known_by_id.get(id.as_str()) {
-            for refund in &asked.refunds {
-                let stored = txn
-                    .refunds
-                    .iter()
-                    .find(|r| r.request_id.as_str() == refund.request_id);
-                match (&refund.answer, stored) {
-                    (Some(Answer::Ok(_)), Some(stored)) if stored.amount.get() != refund.amount => {
-                        fail(format!(
-                            "refund {} stored for another amount",
-                            refund.request_id
-                        ))
-                    }
-                    (Some(Answer::Ok(_)), None) => fail(format!(
-                        "refund {} answered, not in the table",
-                        refund.request_id
-                    )),
-                    (Some(Answer::Refused(code)), Some(_)) => fail(format!(
-                        "refund {} refused (code {code}), yet in the table",
-                        refund.request_id
-                    )),
-                    _ => {}
-                }
-            }
-            for stored in &txn.refunds {
-                if !asked
-                    .refunds
-                    .iter()
-                    .any(|r| r.request_id == stored.request_id.as_str())
-                {
-                    fail(format!(
-                        "refund {} that nobody asked for",
-                        stored.request_id
-                    ));
-                }
-            }
-            if let Some(settled) = &asked.settled
-                && txn.status.as_str() != settled
-            {
-                fail(format!("{} in the table, {settled} answered", txn.status));
-            }
+        let mut fail = |why: String| audit.failures.push(format!("{id}: {why}"));
+        for finding in money_findings(&txn, known_by_id.get(id.as_str()).copied()) {
+            fail(finding);
         }
         // The IPN: delivered, waiting, or ended with a reason.
         let job = tables.store.ipn_job(&txn_id).await?;
@@ -220,10 +173,7 @@ pub async fn run(
         audit.failures.push(unexpected.clone());
     }
     for failure in failures {
-        let explained = windows
-            .iter()
-            .any(|(from, to)| failure.sent <= *to + AFTERMATH && failure.answered >= *from);
-        if explained {
+        if explained(failure, windows) {
             audit.system_errors_in_windows += 1;
         } else {
             audit.failures.push(format!(
@@ -233,4 +183,148 @@ pub async fn run(
         }
     }
     Ok(audit)
+}
+
+/// A failure sent or answered within a window, or its aftermath.
+fn explained(failure: &Failure, windows: &[Window]) -> bool {
+    windows
+        .iter()
+        .any(|(from, to)| failure.sent <= *to + AFTERMATH && failure.answered >= *from)
+}
+
+/// The money rules on one stored transaction: refunds within the amount and
+/// summed, and the refunds and the status as its callers were answered.
+fn money_findings(txn: &Transaction, asked: Option<&KnownTransaction>) -> Vec<String> {
+    let mut findings = Vec::new();
+    let listed: u64 = txn.refunds.iter().map(|r| r.amount.get()).sum();
+    if txn.refunded.get() != listed || listed > txn.amount.get() {
+        findings.push(format!(
+            "refunded {} of {}, refunds listed {listed}",
+            txn.refunded, txn.amount
+        ));
+    }
+    let Some(asked) = asked else {
+        return findings;
+    };
+    for refund in &asked.refunds {
+        let stored = txn
+            .refunds
+            .iter()
+            .find(|r| r.request_id.as_str() == refund.request_id);
+        let id = &refund.request_id;
+        match (&refund.answer, stored) {
+            (Some(Answer::Ok(_)), Some(stored)) if stored.amount.get() != refund.amount => {
+                findings.push(format!("refund {id} stored for another amount"))
+            }
+            (Some(Answer::Ok(_)), None) => {
+                findings.push(format!("refund {id} answered, not in the table"))
+            }
+            (Some(Answer::Refused(code)), Some(_)) => findings.push(format!(
+                "refund {id} refused (code {code}), yet in the table"
+            )),
+            _ => {}
+        }
+    }
+    for stored in &txn.refunds {
+        if !asked
+            .refunds
+            .iter()
+            .any(|r| r.request_id == stored.request_id.as_str())
+        {
+            findings.push(format!(
+                "refund {} that nobody asked for",
+                stored.request_id
+            ));
+        }
+    }
+    if let Some(settled) = &asked.settled
+        && txn.status.as_str() != settled
+    {
+        findings.push(format!("{} in the table, {settled} answered", txn.status));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::KnownRefund;
+    use tikivip_bench::inprocess::transaction;
+    use tikivip_domain::{Refund, RefundId, RefundOrigin, RequestId, Timestamp, Vnd};
+
+    fn refund(request_id: &str, amount: u64) -> Refund {
+        Refund {
+            refund_id: RefundId::parse(format!("R-{request_id}")).unwrap(),
+            request_id: RequestId::parse(request_id).unwrap(),
+            amount: Vnd::new(amount).unwrap(),
+            reason: tikivip_domain::wire::Text::new("soak").unwrap(),
+            origin: RefundOrigin::default(),
+            created_at: Timestamp::now_utc(),
+        }
+    }
+
+    fn asked(refunds: &[(&str, u64, Option<Answer>)]) -> KnownTransaction {
+        KnownTransaction {
+            id: "T1".into(),
+            tiki_id: "tiki-1".into(),
+            amount: 10_000_000,
+            payment_sent: true,
+            settled: Some("SUCCESS".into()),
+            refunds: refunds
+                .iter()
+                .map(|(id, amount, answer)| KnownRefund {
+                    request_id: (*id).into(),
+                    amount: *amount,
+                    answer: answer.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn stored(refunds: &[(&str, u64)]) -> Transaction {
+        let mut txn = transaction(TransactionStatus::Success);
+        for (id, amount) in refunds {
+            txn = txn.with_refund(refund(id, *amount)).unwrap();
+        }
+        txn
+    }
+
+    #[test]
+    fn refunds_as_answered_and_stored_pass() {
+        let ok = Some(Answer::Ok(serde_json::json!({})));
+        let asked = asked(&[
+            ("a", 1_000, ok),
+            ("b", 2_000, Some(Answer::Refused(5))),
+            ("c", 5, None),
+        ]);
+        assert_eq!(
+            money_findings(&stored(&[("a", 1_000)]), Some(&asked)),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_refund_lost_refused_yet_stored_or_unasked_is_found() {
+        let ok = Some(Answer::Ok(serde_json::json!({})));
+        let asked = asked(&[("a", 1_000, ok), ("b", 2_000, Some(Answer::Refused(5)))]);
+        let findings = money_findings(&stored(&[("b", 2_000), ("x", 3_000)]), Some(&asked));
+        assert_eq!(findings.len(), 3, "{findings:?}");
+        let mut failed = stored(&[]);
+        failed.status = TransactionStatus::Failure;
+        assert_eq!(money_findings(&failed, Some(&asked)).len(), 2);
+    }
+
+    #[test]
+    fn a_failure_outside_every_window_is_unexplained() {
+        let now = Instant::now();
+        let failure = |after: u64| Failure {
+            sent: now + Duration::from_secs(after),
+            answered: now + Duration::from_secs(after + 1),
+            what: String::new(),
+        };
+        let windows = [(now, now + Duration::from_secs(20))];
+        assert!(explained(&failure(5), &windows));
+        assert!(explained(&failure(25), &windows), "within the aftermath");
+        assert!(!explained(&failure(40), &windows));
+    }
 }
