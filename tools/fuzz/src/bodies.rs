@@ -19,7 +19,7 @@ fn now() -> Timestamp {
 }
 
 /// The body as plain JSON: what an accepted body must agree with.
-fn json(body: &[u8]) -> Value {
+fn json(body: &[u8]) -> Option<Value> {
     crate::json_of(body)
 }
 
@@ -53,7 +53,9 @@ fn refused(refusal: tikivip_domain::Error) {
 pub fn create(body: &[u8]) {
     match parse_json::<CreateTransactionRequest>(body) {
         Ok(request) => {
-            let json = json(body);
+            let Some(json) = json(body) else {
+                return;
+            };
             assert_eq!(
                 text(&json, "tiki_transaction_id"),
                 Some(request.tiki_transaction_id.as_str())
@@ -79,7 +81,9 @@ pub fn create(body: &[u8]) {
 pub fn refund(body: &[u8]) {
     match parse_json::<RefundRequest>(body) {
         Ok(request) => {
-            let json = json(body);
+            let Some(json) = json(body) else {
+                return;
+            };
             assert_eq!(
                 text(&json, "tiki_transaction_id"),
                 Some(request.tiki_transaction_id.as_str())
@@ -101,7 +105,9 @@ pub fn refund(body: &[u8]) {
 pub fn payment_result(body: &[u8]) {
     match parse_json::<PaymentResult>(body) {
         Ok(result) => {
-            let json = json(body);
+            let Some(json) = json(body) else {
+                return;
+            };
             assert_eq!(
                 text(&json, "transaction_id"),
                 Some(result.transaction_id.as_str())
@@ -132,7 +138,9 @@ pub fn payment_result(body: &[u8]) {
 pub fn webview(body: &[u8]) {
     match parse_json::<WebviewRequest>(body) {
         Ok(request) => {
-            let json = json(body);
+            let Some(json) = json(body) else {
+                return;
+            };
             // The user's code and name are kept without the spaces around them.
             assert_eq!(
                 text(&json, "identify_code").map(str::trim),
@@ -161,7 +169,9 @@ pub fn webview(body: &[u8]) {
 pub fn tiniapp_ipn(body: &[u8]) {
     match TiniAppMessage::parse(body, now()) {
         Ok(message) => {
-            let json = json(body);
+            let Some(json) = json(body) else {
+                return;
+            };
             assert_eq!(text(&json, "message_id"), Some(message.message_id.as_str()));
             let order = &json["order"];
             assert_eq!(text(order, "id"), Some(message.order.id.as_str()));
