@@ -9,31 +9,12 @@
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use futures::future::join_all;
 use tikivip_api::metrics::{self, Metric};
 use tikivip_domain::{IpnJob, IpnState, Next, RetrySchedule, Timestamp};
+use tikivip_queue::batch::{Disposition, Fault, handle_batch};
 use tikivip_queue::{DeadLetter, IpnMessage, IpnQueue, MAX_HIDE, MAX_RECEIVE_COUNT};
 use tikivip_store::Store;
 use tikivip_tiki_client::{TikiClient, attempt, view};
-
-/// What became of one message.
-#[derive(Debug, PartialEq, Eq)]
-enum Disposition {
-    /// Delete it: the job ended, or it was already over.
-    Done,
-    /// Leave it on the queue (as hidden as we made it): a batch item failure.
-    Again,
-}
-
-/// Anything that stops a message from being handled now; it is tried again.
-#[derive(Debug)]
-struct Fault(String);
-
-impl<E: std::fmt::Display> From<E> for Fault {
-    fn from(err: E) -> Self {
-        Fault(err.to_string())
-    }
-}
 
 pub struct Dispatcher {
     store: Store,
@@ -126,27 +107,10 @@ impl Dispatcher {
 
     /// Handles a batch; answers with the messages to keep.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let outcomes = join_all(event.records.iter().map(|message| self.dispatch(message))).await;
-        let mut response = SqsBatchResponse::default();
-        for (message, outcome) in event.records.iter().zip(outcomes) {
-            if outcome == Disposition::Again {
-                response.add_failure(message.message_id.clone().unwrap_or_default());
-            }
-        }
-        response
+        handle_batch(&event, "IPN job", |message| self.dispatch(message)).await
     }
 
-    async fn dispatch(&self, message: &SqsMessage) -> Disposition {
-        match self.try_dispatch(message).await {
-            Ok(disposition) => disposition,
-            Err(Fault(reason)) => {
-                tracing::error!(message_id = ?message.message_id, %reason, "IPN job could not be handled; SQS will offer it again");
-                Disposition::Again
-            }
-        }
-    }
-
-    async fn try_dispatch(&self, message: &SqsMessage) -> Result<Disposition, Fault> {
+    async fn dispatch(&self, message: &SqsMessage) -> Result<Disposition, Fault> {
         let received = tikivip_queue::received(message.body.as_deref().unwrap_or_default())?;
         let job_message = received.message;
         let id = &job_message.transaction_id;

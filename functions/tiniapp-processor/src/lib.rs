@@ -10,32 +10,13 @@
 //! know is set aside with an alert.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use futures::future::join_all;
 use tikivip_domain::tiniapp::Order;
 use tikivip_domain::{RetrySchedule, Timestamp};
 use tikivip_queue::IpnQueue;
+use tikivip_queue::batch::{Disposition, Fault, handle_batch};
 use tikivip_queue::tiniapp::{OrderEvents, TiniAppDeadLetter, parse_job, publish};
 use tikivip_store::{Applied, Store};
 use tikivip_tiki_client::{OrderLookup, TikiEnvironment, TiniAppClient, timeout_from_env};
-
-/// What became of one message.
-#[derive(Debug, PartialEq, Eq)]
-enum Disposition {
-    /// Delete it: processed, set aside, dead-lettered, or already over.
-    Done,
-    /// Leave it on the queue (as hidden as we made it): a batch item failure.
-    Again,
-}
-
-/// Anything that stops a message from being handled now; it is tried again.
-#[derive(Debug)]
-struct Fault(String);
-
-impl<E: std::fmt::Display> From<E> for Fault {
-    fn from(err: E) -> Self {
-        Fault(err.to_string())
-    }
-}
 
 pub struct Processor {
     store: Store,
@@ -94,27 +75,10 @@ impl Processor {
 
     /// Handles a batch; answers with the messages to keep.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        let outcomes = join_all(event.records.iter().map(|message| self.process(message))).await;
-        let mut response = SqsBatchResponse::default();
-        for (message, outcome) in event.records.iter().zip(outcomes) {
-            if outcome == Disposition::Again {
-                response.add_failure(message.message_id.clone().unwrap_or_default());
-            }
-        }
-        response
+        handle_batch(&event, "Tini App message", |message| self.process(message)).await
     }
 
-    async fn process(&self, message: &SqsMessage) -> Disposition {
-        match self.try_process(message).await {
-            Ok(disposition) => disposition,
-            Err(Fault(reason)) => {
-                tracing::error!(sqs_message_id = ?message.message_id, %reason, "Tini App message could not be processed; SQS will offer it again");
-                Disposition::Again
-            }
-        }
-    }
-
-    async fn try_process(&self, sqs_message: &SqsMessage) -> Result<Disposition, Fault> {
+    async fn process(&self, sqs_message: &SqsMessage) -> Result<Disposition, Fault> {
         let job = parse_job(sqs_message.body.as_deref().unwrap_or_default())?;
         let id = &job.message_id;
         let Some(stored) = self.store.tiniapp_message(id).await? else {

@@ -7,6 +7,7 @@
 //! Retry delays use SQS itself: a failed message is hidden for the delay
 //! (its visibility timeout) and reported as a batch item failure.
 
+pub mod batch;
 mod error;
 mod message;
 mod outbox;
