@@ -19,6 +19,12 @@ if ! rustup run nightly rustc --version >/dev/null 2>&1; then
     exit 1
 fi
 
+# -detect_leaks=0: libFuzzer runs LeakSanitizer's scan of the whole heap after
+# every run that ends with more allocations than frees. A run that reaches the
+# AWS SDK often does (what it keeps for later calls), which made those
+# targets ~6x slower (handler_get: 213 executions/s, 1,355 without). The heap
+# does not grow (60,000 look-ups in one process: flat RSS), and what the scan
+# finds, unreachable memory, safe Rust rarely leaves.
 targets=$(ls "$FUZZ_DIR/fuzz_targets" | sed 's/\.rs$//')
 cargo +nightly fuzz build --fuzz-dir "$FUZZ_DIR" --target-dir "$BUILD"
 summary=target/fuzz/summary.txt
@@ -33,6 +39,7 @@ for target in $targets; do
     cargo +nightly fuzz run --fuzz-dir "$FUZZ_DIR" --target-dir "$BUILD" "$target" \
         "$corpus" "tools/fuzz/seeds/$target" -- \
         -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$artifacts" -print_final_stats=1 \
+        -detect_leaks=0 \
         > "$log" 2>&1 || status=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     inputs=$(ls "$corpus" | wc -l)
