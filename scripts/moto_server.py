@@ -70,6 +70,7 @@ Usage: moto_server.py HOST PORT
 """
 
 import base64
+import collections
 import copy
 import decimal
 import functools
@@ -721,14 +722,17 @@ class IdempotentParameterMismatch(DynamodbException):
 # token, so a retry after a lost answer would fail its conditions here where
 # AWS answers success. Calls are serialised, so no call is "in progress".
 TRANSACT_TOKEN_WINDOW_S = 600
-_transact_tokens = {}  # token -> (expires at, the request without its token, the answer)
+# token -> (expires at, the request without its token, the answer), oldest
+# first: every entry lives the same window, so the expired ones are at the
+# front and each call drops only those (not a walk over every token).
+_transact_tokens = collections.OrderedDict()
 
 
 def _transact_with_token(self, body):
     token = body.get("ClientRequestToken")
     now = time.monotonic()
-    for expired in [t for t, (until, _, _) in _transact_tokens.items() if until <= now]:
-        del _transact_tokens[expired]
+    while _transact_tokens and next(iter(_transact_tokens.values()))[0] <= now:
+        _transact_tokens.popitem(last=False)
     request = json.dumps({k: v for k, v in body.items() if k != "ClientRequestToken"}, sort_keys=True)
     seen = _transact_tokens.get(token)
     if seen is not None:

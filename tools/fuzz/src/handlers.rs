@@ -339,6 +339,35 @@ mod tests {
         assert!(answer(Function::Webview, "/v1/webview", webview).0 >= 500);
     }
 
+    /// Each function's signed seed is a request from the spec that its
+    /// function reads past the signature: fuzzing starts at the parsers and
+    /// the store, not at refusals.
+    #[test]
+    fn every_signed_seed_is_a_spec_request_past_the_signature() {
+        for (function, folder) in [
+            (Function::Create, "handler_create"),
+            (Function::Get, "handler_get"),
+            (Function::Refund, "handler_refund"),
+            (Function::PaymentResult, "handler_payment_result"),
+            (Function::Webview, "handler_webview"),
+            (Function::TiniappIpn, "handler_tiniapp_ipn"),
+            (Function::TiniappOrder, "handler_tiniapp_order"),
+        ] {
+            let seed = format!("{}/seeds/{folder}/signed-1", env!("CARGO_MANIFEST_DIR"));
+            let data = std::fs::read(&seed).expect("a seed");
+            let Ok(Input::Signed { target, body }) =
+                Input::arbitrary_take_rest(Unstructured::new(&data))
+            else {
+                panic!("{seed} is not a signed request");
+            };
+            let event = signed_event(function, &target, body).expect("a valid path");
+            let response = respond(function, &event).expect("an API Gateway event");
+            check(function, &response);
+            let status = response["statusCode"].as_u64().unwrap();
+            assert_ne!(status, 401, "{seed} ({target}): {}", response["body"]);
+        }
+    }
+
     #[test]
     fn an_unsigned_event_is_refused_in_the_envelope() {
         let event = json!({
