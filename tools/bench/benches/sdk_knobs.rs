@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::config::endpoint::{EndpointFuture, Params, ResolveEndpoint
 use aws_sdk_dynamodb::config::{StalledStreamProtectionConfig, retry::RetryConfig};
 use aws_smithy_types::endpoint::Endpoint;
 use criterion::{Criterion, criterion_group, criterion_main};
-use tikivip_bench::fake_aws::{Calls, answer, dynamodb_config};
+use tikivip_bench::fake_aws::{Calls, answer, dynamodb_config, scripted};
 use tikivip_bench::inprocess::{TXN_ID, transaction, transaction_item};
 use tikivip_domain::{TransactionId, TransactionStatus};
 use tikivip_store::Store;
@@ -77,7 +77,7 @@ fn knobs(c: &mut Criterion) {
         .sample_size(30);
     for (name, adjust) in variants {
         let config = adjust(dynamodb_config(
-            vec![answer("GetItem", body.clone())],
+            scripted(vec![answer("GetItem", body.clone())]),
             &calls,
         ))
         .build();

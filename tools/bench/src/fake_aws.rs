@@ -117,17 +117,9 @@ fn credentials() -> Credentials {
     Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench")
 }
 
-/// The configuration of a DynamoDB client that answers from `script`, its
-/// calls going to `calls`: to be adjusted, then built.
-pub fn dynamodb_config(script: Vec<Scripted>, calls: &Calls) -> aws_sdk_dynamodb::config::Builder {
-    dynamodb_config_answering(scripted(script), calls)
-}
-
-/// The configuration of a DynamoDB client that `responder` answers.
-pub fn dynamodb_config_answering(
-    responder: Responder,
-    calls: &Calls,
-) -> aws_sdk_dynamodb::config::Builder {
+/// The configuration of a DynamoDB client that `responder` answers (see
+/// [`scripted`]), its calls going to `calls`: to be adjusted, then built.
+pub fn dynamodb_config(responder: Responder, calls: &Calls) -> aws_sdk_dynamodb::config::Builder {
     aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("ap-southeast-1"))
@@ -135,24 +127,14 @@ pub fn dynamodb_config_answering(
         .http_client(answering_client(responder, calls))
 }
 
-/// A store whose DynamoDB answers from `script`; its calls go to `calls`.
-pub fn store(script: Vec<Scripted>, calls: &Calls) -> Store {
-    store_answering(scripted(script), calls)
-}
-
 /// A store whose DynamoDB `responder` answers; its calls go to `calls`.
-pub fn store_answering(responder: Responder, calls: &Calls) -> Store {
-    let config = dynamodb_config_answering(responder, calls).build();
+pub fn store(responder: Responder, calls: &Calls) -> Store {
+    let config = dynamodb_config(responder, calls).build();
     Store::new(aws_sdk_dynamodb::Client::from_conf(config), "bench")
 }
 
-/// An IPN queue whose SQS answers from `script`; its calls go to `calls`.
-pub fn queue(script: Vec<Scripted>, calls: &Calls) -> IpnQueue {
-    queue_answering(scripted(script), calls)
-}
-
 /// An IPN queue whose SQS `responder` answers; its calls go to `calls`.
-pub fn queue_answering(responder: Responder, calls: &Calls) -> IpnQueue {
+pub fn queue(responder: Responder, calls: &Calls) -> IpnQueue {
     let config = aws_sdk_sqs::Config::builder()
         .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
         .region(aws_sdk_sqs::config::Region::new("ap-southeast-1"))

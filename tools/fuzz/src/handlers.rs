@@ -73,8 +73,8 @@ fn functions() -> &'static Functions {
             .build()
             .expect("a runtime");
         let calls = Calls::default();
-        let store = || fake_aws::store_answering(dynamodb(), &calls);
-        let queue = || fake_aws::queue_answering(sqs(), &calls);
+        let store = || fake_aws::store(dynamodb(), &calls);
+        let queue = || fake_aws::queue(sqs(), &calls);
         // Nothing listens on port 9 of loopback: Tiki's webview API refuses
         // at once.
         let tiki = TikiClient::new(

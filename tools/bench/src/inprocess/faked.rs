@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{AMOUNT, Route, TIKI_ID, TXN_ID, event, through_lambda_http, transaction};
 use crate::events::Client;
-use crate::fake_aws::{self, Calls, answer};
+use crate::fake_aws::{self, Calls, answer, scripted};
 
 /// A transaction item as DynamoDB's JSON protocol carries it.
 pub fn transaction_item(txn: &Transaction) -> serde_json::Value {
@@ -79,43 +79,46 @@ impl Default for Faked {
             calls: calls.clone(),
             create: CreateTransaction::new(
                 tiki.clone(),
-                fake_aws::store(vec![answer("TransactWriteItems", "{}")], &calls),
+                fake_aws::store(scripted(vec![answer("TransactWriteItems", "{}")]), &calls),
                 PaymentUrlTemplate::new("https://pay.partner.example/tikivip/{transaction_id}")
                     .expect("a template"),
             ),
             get_by_id: GetTransaction::new(
                 tiki.clone(),
-                fake_aws::store(vec![answer("GetItem", get_item(&paid))], &calls),
+                fake_aws::store(scripted(vec![answer("GetItem", get_item(&paid))]), &calls),
             ),
             get_by_tiki_id: GetTransaction::new(
                 tiki.clone(),
                 fake_aws::store(
-                    vec![answer("GetItem", claim), answer("GetItem", get_item(&paid))],
+                    scripted(vec![
+                        answer("GetItem", claim),
+                        answer("GetItem", get_item(&paid)),
+                    ]),
                     &calls,
                 ),
             ),
             refund: RefundHandler::new(
                 tiki,
                 fake_aws::store(
-                    vec![
+                    scripted(vec![
                         answer("GetItem", get_item(&paid)),
                         answer("TransactWriteItems", "{}"),
-                    ],
+                    ]),
                     &calls,
                 ),
             ),
             receiver: IpnReceiver::new(
                 Client::dev_partner().verifier(),
-                fake_aws::store(vec![answer("TransactWriteItems", "{}")], &calls),
+                fake_aws::store(scripted(vec![answer("TransactWriteItems", "{}")]), &calls),
                 fake_aws::queue(
-                    vec![answer(
+                    scripted(vec![answer(
                         "SendMessage",
                         json!({
                             "MessageId": "5fea7756-0ea4-451a-a703-a558b933e274",
                             "MD5OfMessageBody": "fafb00f5732ab283681e124bf8747ed1"
                         })
                         .to_string(),
-                    )],
+                    )]),
                     &calls,
                 ),
             ),
