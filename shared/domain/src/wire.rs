@@ -44,13 +44,18 @@ impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
     }
 }
 
-/// Reads a JSON body into `T`, naming the field at fault in the error.
-///
-/// Every body is a JSON object: serde would also read a struct from an array
-/// of its fields in order (`["8806…", 99000]` as a create), which no caller
-/// sends and the spec does not allow.
+/// Whether `body` is, at least at its start, a JSON object. Every body and
+/// every answer of the protocol is one; serde would also read a struct from
+/// an array of its fields in order (`["8806…", 99000]` as a create, `[0]` as
+/// Tiki's code 0), which no peer sends and the spec does not allow.
+pub fn is_json_object(body: &[u8]) -> bool {
+    body.trim_ascii_start().first() == Some(&b'{')
+}
+
+/// Reads a JSON body into `T`, naming the field at fault in the error. Only a
+/// JSON object is read (see [`is_json_object`]).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
-    if body.trim_ascii_start().first() != Some(&b'{') {
+    if !is_json_object(body) {
         return Err(Error::InvalidRequest(
             "malformed JSON: the body must be a JSON object".into(),
         ));

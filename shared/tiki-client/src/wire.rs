@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tikivip_domain::ResultCode;
+use tikivip_domain::wire::is_json_object;
 
 use crate::Error;
 use crate::error::snippet;
@@ -16,11 +17,10 @@ pub(crate) struct Head {
     pub message: String,
 }
 
-/// An answer read as `T`, or why it cannot be. Tiki answers with a JSON
-/// object: serde would also read a struct from an array of its fields in
-/// order, taking `[0]` for code 0, an IPN accepted.
+/// An answer read as `T`, or why it cannot be. Only a JSON object is read
+/// (`[0]` would otherwise be code 0, an IPN accepted).
 pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
-    if body.trim_ascii_start().first() != Some(&b'{') {
+    if !is_json_object(body) {
         return Err(Error::BadResponse(format!(
             "not a JSON object: {:?}",
             snippet(body)
