@@ -338,20 +338,24 @@ async fn dynamodb_transaction_retried_with_its_token_answers_its_first_success_a
             )
             .build()
     };
-    let send = |token: &str, d: &str| {
+    // Tokens live 10 minutes in the whole emulator, as in an AWS account:
+    // each run's are its own (and, as AWS allows, at most 36 characters).
+    let run = unique("t");
+    let token = |n: u8| format!("{run}{n}");
+    let send = |token: String, d: &str| {
         client
             .transact_write_items()
             .transact_items(first_put(d))
             .client_request_token(token)
             .send()
     };
-    send("token-1", "1").await.expect("the first call applies");
-    send("token-1", "1")
+    send(token(1), "1").await.expect("the first call applies");
+    send(token(1), "1")
         .await
         .expect("the same call with its token answers success again");
-    let (code, _) = refused!(send("token-1", "2"));
+    let (code, _) = refused!(send(token(1), "2"));
     assert_eq!(code, "IdempotentParameterMismatchException");
-    let (code, _) = refused!(send("token-2", "1"));
+    let (code, _) = refused!(send(token(2), "1"));
     assert_eq!(
         code, "TransactionCanceledException",
         "a new token is a new call"
