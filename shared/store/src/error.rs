@@ -1,6 +1,8 @@
 use std::fmt::Debug;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -58,5 +60,23 @@ where
 impl From<aws_sdk_dynamodb::error::BuildError> for Error {
     fn from(err: aws_sdk_dynamodb::error::BuildError) -> Self {
         Error::Dynamo(format!("request could not be built: {err}"))
+    }
+}
+
+/// Whether a conditional update was applied: a failed condition is an answer
+/// here, not an error.
+pub(crate) fn applied<T>(
+    result: Result<T, SdkError<UpdateItemError, HttpResponse>>,
+) -> Result<bool, Error> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(err.into()),
     }
 }

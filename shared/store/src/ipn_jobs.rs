@@ -3,9 +3,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 use tikivip_domain::{Ipn, IpnJob, IpnState, Timestamp, Transaction, TransactionId};
@@ -14,6 +11,7 @@ use crate::codec::{
     Item, Reader, attention, attr, ipn_attr, item_with_key, rfc3339, s, timestamp,
     transaction_from_item,
 };
+use crate::error::applied;
 use crate::schema::{ATTENTION_INDEX, ATTENTION_KEY, ATTENTION_SORT_KEY, transaction_key};
 use crate::{Error, Store};
 
@@ -257,21 +255,5 @@ fn attention_for(state: IpnState) -> Option<&'static str> {
         IpnState::UnpaidSuccess => Some(attention::UNPAID_SUCCESS),
         IpnState::StatusMismatch => Some(attention::STATUS_MISMATCH),
         _ => None,
-    }
-}
-
-/// Whether a conditional update was applied: a failed condition is an answer
-/// here, not an error.
-fn applied<T>(result: Result<T, SdkError<UpdateItemError, HttpResponse>>) -> Result<bool, Error> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err.into()),
     }
 }

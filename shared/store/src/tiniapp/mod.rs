@@ -14,14 +14,12 @@
 //! message not yet on the processing queue, `TINIAPP_EVENT_OUTBOX` on an event
 //! not yet published, `TINIAPP_UNKNOWN_ORDER` on a message set aside.
 
-use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use tikivip_domain::tiniapp::{OrderEvent, OrderStatus, TiniAppMessage};
 use tikivip_domain::{TiniAppMessageId, TiniAppOrderId};
 
 use crate::codec::{Reader, item_with_key, rfc3339, s};
+use crate::error::applied;
 use crate::schema::{Key, PARTITION_KEY, SORT_KEY};
 use crate::{Error, Store};
 
@@ -118,30 +116,12 @@ impl Store {
             .condition_expression("attention = :marker")
             .expression_attribute_values(":marker", s(marker));
         // Not applied: already out of the outbox (released twice).
-        conditional(update.send().await).map(|_| ())
+        applied(update.send().await).map(|_| ())
     }
 }
 
 fn rank(status: OrderStatus) -> AttributeValue {
     AttributeValue::N(status.rank().to_string())
-}
-
-/// Whether a conditional update was applied: a failed condition is an answer
-/// here, not an error.
-fn conditional<T>(
-    result: Result<T, SdkError<UpdateItemError, HttpResponse>>,
-) -> Result<bool, Error> {
-    match result {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(err.into()),
-    }
 }
 
 fn optional<T>(

@@ -8,8 +8,9 @@ use tikivip_domain::tiniapp::{MessageState, MessageVerdict, Order, OrderEvent};
 use tikivip_domain::{Timestamp, TiniAppMessageId};
 
 use super::orders::order_to_item;
-use super::{MESSAGE_PREFIX, attention, attr, conditional, event_key, message_key, rank};
+use super::{MESSAGE_PREFIX, attention, attr, event_key, message_key, rank};
 use crate::codec::{Reader, item_with_key, s, timestamp};
+use crate::error::applied;
 use crate::schema::{ATTENTION_KEY, ATTENTION_SORT_KEY, PARTITION_KEY};
 use crate::transactions::{NOT_EXISTS, Transacted};
 use crate::{Error, Store};
@@ -56,7 +57,7 @@ impl Store {
             .expression_attribute_values(":error", s(last_error))
             .expression_attribute_values(":next", s(next.as_str()))
             .expression_attribute_values(":received", s(MessageState::Received.as_str()));
-        conditional(update.send().await)
+        applied(update.send().await)
     }
 
     /// Sets a message aside: Tiki's order API does not know its order. It
@@ -81,7 +82,7 @@ impl Store {
             .expression_attribute_values(":attention", s(attention::TINIAPP_UNKNOWN_ORDER))
             .expression_attribute_values(":now", timestamp(now))
             .expression_attribute_values(":received", s(MessageState::Received.as_str()));
-        conditional(update.send().await)
+        applied(update.send().await)
     }
 
     /// Applies a message Tiki's order API has confirmed as `order`: the
